@@ -1,0 +1,70 @@
+"""One typed settings object, read from the environment (prefix ``MODELWATCH_``).
+
+``SETTINGS_TABLE`` is the single table of settings: name, default and help. The documentation
+(``docs/settings.md``) is checked against it by a test, so a setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["SETTINGS_TABLE", "Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """modelwatch's settings. Every field can be set as ``MODELWATCH_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELWATCH_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path.home() / ".modelwatch",
+        description="Folder for the embedded defaults: the SQLite database and local storage.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible server for s3:// URIs; falls back to AWS_ENDPOINT_URL.",
+    )
+    s3_region: str | None = Field(
+        default=None,
+        description="Region for s3:// URIs; falls back to AWS_REGION / AWS_DEFAULT_REGION.",
+    )
+    batch_rows: int = Field(
+        default=262_144,
+        ge=1_024,
+        description="Rows per Arrow record batch when streaming datasets; bounds memory per worker.",
+    )
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="Worker threads that profile columns in parallel; 0 means one per CPU core.",
+    )
+    top_values: int = Field(
+        default=1_000,
+        ge=10,
+        description="Most distinct string values kept with exact counts per column; the rest are counted together.",
+    )
+
+    def resolved_s3_endpoint_url(self) -> str | None:
+        return self.s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get(
+            "AWS_ENDPOINT_URL"
+        )
+
+    def resolved_workers(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+
+SETTINGS_TABLE: list[tuple[str, object, str]] = [
+    (f"MODELWATCH_{name.upper()}", field.default, field.description or "")
+    for name, field in Settings.model_fields.items()
+]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
