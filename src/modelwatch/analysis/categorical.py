@@ -1,0 +1,105 @@
+"""Categorical value counts (bounded) and an HLL distinct count for string columns."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+import datasketches
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Categorical"]
+
+_HLL_LG_K = 12  # relative standard error about 1.6%
+
+
+def _new_hll() -> datasketches.hll_sketch:
+    return datasketches.hll_sketch(_HLL_LG_K, datasketches.tgt_hll_type.HLL_8)
+
+
+@dataclass
+class Categorical:
+    """Counts of the ``capacity`` most frequent values, the total count of all other values, and an HLL
+    sketch of the distinct values.
+
+    Counts are exact while a column has at most ``capacity`` distinct values. Beyond that, after each
+    update the least frequent values are folded into ``other``, so memory stays bounded whatever the
+    cardinality; counts of values that were folded away earlier and came back are underestimates.
+    """
+
+    capacity: int = 1000
+    values: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    other: int = 0
+    hll: datasketches.hll_sketch = field(default_factory=_new_hll)
+
+    def update(self, strings: pa.Array) -> None:
+        """Add the present values of a batch (a string array without nulls)."""
+        if len(strings) == 0:
+            return
+        tally = pc.value_counts(strings)
+        batch_values = tally.field("values")
+        for value in batch_values.to_pylist():
+            self.hll.update(value)
+        self._absorb(batch_values, tally.field("counts").to_numpy().astype(np.int64))
+
+    def _absorb(self, values: pa.Array, counts: np.ndarray) -> None:
+        if len(self.values):
+            values = pa.concat_arrays([self.values, values.cast(pa.string())])
+            counts = np.concatenate((self.counts, counts))
+            grouped = pa.table({"v": values, "c": counts}).group_by("v").aggregate([("c", "sum")])
+            values, counts = grouped.column("v").combine_chunks(), grouped.column("c_sum").to_numpy()
+        if len(values) > self.capacity:
+            keep = np.argpartition(-counts, self.capacity - 1)[: self.capacity]
+            keep_mask = np.zeros(len(counts), dtype=bool)
+            keep_mask[keep] = True
+            self.other += int(counts[~keep_mask].sum())
+            values, counts = values.filter(pa.array(keep_mask)), counts[keep_mask]
+        self.values, self.counts = values.cast(pa.string()), counts.astype(np.int64)
+
+    def merge(self, other: Categorical) -> Categorical:
+        self.hll = self._merged_hll(other)
+        self.other += other.other
+        if len(other.values):
+            self._absorb(other.values, other.counts)
+        return self
+
+    def _merged_hll(self, other: Categorical) -> datasketches.hll_sketch:
+        union = datasketches.hll_union(_HLL_LG_K)
+        union.update(self.hll)
+        union.update(other.hll)
+        return union.get_result(datasketches.tgt_hll_type.HLL_8)
+
+    @property
+    def distinct_count(self) -> float:
+        """Exact while every value is still counted, else the HLL estimate."""
+        if self.other == 0:
+            return float(len(self.values))
+        return max(float(round(self.hll.get_estimate())), float(len(self.values)))
+
+    def top(self) -> list[tuple[str, int]]:
+        """Kept values by descending count, ties by value."""
+        pairs = list(zip(self.values.to_pylist(), self.counts.tolist(), strict=True))
+        pairs.sort(key=lambda pair: (-pair[1], pair[0]))
+        return pairs
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "capacity": self.capacity,
+            "values": self.values.to_pylist(),
+            "counts": self.counts.tolist(),
+            "other": self.other,
+            "hll": base64.b64encode(self.hll.serialize_compact()).decode("ascii"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Categorical:
+        return cls(
+            int(data["capacity"]),  # type: ignore[arg-type]
+            pa.array(data["values"], pa.string()),
+            np.asarray(data["counts"], dtype=np.int64),
+            int(data["other"]),  # type: ignore[arg-type]
+            datasketches.hll_sketch.deserialize(base64.b64decode(data["hll"])),  # type: ignore[arg-type]
+        )
