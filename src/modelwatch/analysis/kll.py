@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import struct
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,7 @@ _HEADER = struct.Struct("<dqq")  # shrinking factor, sketch size, number of leve
 _LEVEL = struct.Struct("<qqq")  # number of compactions, offset, number of items
 
 
+@lru_cache(maxsize=4096)
 def _capacity(height: int, k: int, c: float) -> int:
     return 2 * (math.ceil(k * c**height / 2) + 1)
 
@@ -63,7 +65,7 @@ class KLLSketch:
         even = len(buffer) - len(buffer) % 2
         if self.compactions[height] % 2 == 1:
             self.offsets[height] = 1 - self.offsets[height]
-        promoted = np.sort(buffer[:even], kind="stable")[self.offsets[height] :: 2]
+        promoted = np.sort(buffer[:even])[self.offsets[height] :: 2]
         self.levels[height] = buffer[even:].copy()
         self.compactions[height] += 1
         self.levels[height + 1] = np.concatenate((self.levels[height + 1], promoted))

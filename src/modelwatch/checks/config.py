@@ -76,7 +76,9 @@ def _switch(value: Any, key: str, feature: str | None) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("enabled", "disabled"):
         return value.strip().lower() == "enabled"
-    raise ConfigurationError(f"{_where(feature, key)} must be 'Enabled' or 'Disabled'. Got {value!r} instead.")
+    raise ConfigurationError(
+        f"{_where(feature, key)} must be 'Enabled' or 'Disabled'. Got {value!r} instead."
+    )
 
 
 def _number(value: Any, key: str, feature: str | None) -> float:
@@ -138,8 +140,12 @@ def resolve_config(
     categorical_method = raw["categorical_drift_method"]
     return EffectiveConfig(
         evaluate_constraints=_switch(raw["evaluate_constraints"], "evaluate_constraints", feature),
-        datatype_check_threshold=_number(raw["datatype_check_threshold"], "datatype_check_threshold", feature),
-        domain_content_threshold=_number(raw["domain_content_threshold"], "domain_content_threshold", feature),
+        datatype_check_threshold=_number(
+            raw["datatype_check_threshold"], "datatype_check_threshold", feature
+        ),
+        domain_content_threshold=_number(
+            raw["domain_content_threshold"], "domain_content_threshold", feature
+        ),
         perform_comparison=_switch(raw["perform_comparison"], "perform_comparison", feature),
         comparison_threshold=threshold,
         comparison_method=_choice(NumericDriftMethod, raw["comparison_method"], "comparison_method", feature),

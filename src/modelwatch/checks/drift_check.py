@@ -86,7 +86,9 @@ def _violation(name: str, description: str) -> Violation:
     )
 
 
-def _numeric(name: str, base: NumericalStatistics, current: FeatureStatistics, config: EffectiveConfig) -> CheckOutcome:
+def _numeric(
+    name: str, base: NumericalStatistics, current: FeatureStatistics, config: EffectiveConfig
+) -> CheckOutcome:
     if not any(base.sketch.data):
         return _skip(name, "the baseline statistics hold no KLL sketch for this feature")
     if current.numerical is None:
@@ -101,11 +103,14 @@ def _numeric(name: str, base: NumericalStatistics, current: FeatureStatistics, c
         return None
     return _violation(
         name,
-        f"Numerical distance: {format_double(distance)} exceeds numerical threshold: {format_double(threshold)}",
+        f"Numerical distance: {format_double(distance)} "
+        f"exceeds numerical threshold: {format_double(threshold)}",
     )
 
 
-def _categorical(name: str, base: FeatureStatistics, current: FeatureStatistics, config: EffectiveConfig) -> CheckOutcome:
+def _categorical(
+    name: str, base: FeatureStatistics, current: FeatureStatistics, config: EffectiveConfig
+) -> CheckOutcome:
     assert base.string is not None
     if current.string is None:
         return _skip(name, f"the current column is {current.inferred_type.value}, not a string column")
@@ -132,7 +137,8 @@ def _categorical(name: str, base: FeatureStatistics, current: FeatureStatistics,
         return None
     return _violation(
         name,
-        f"Categorical distance: {format_double(distance)} exceeds categorical threshold: {format_double(threshold)}",
+        f"Categorical distance: {format_double(distance)} "
+        f"exceeds categorical threshold: {format_double(threshold)}",
     )
 
 

@@ -26,13 +26,12 @@ _NUMERIC = (InferredType.INTEGRAL, InferredType.FRACTIONAL)
 
 
 def type_matches(expected: InferredType, observed: InferredType) -> bool:
-    """Whether a value of type ``observed`` satisfies an ``expected`` column type.
+    """Whether a value of type ``observed`` satisfies an ``expected`` numeric column type.
 
     Integral ← Integral; Fractional ← Fractional or Integral (an integer is a valid fractional
-    number); String ← anything present.
+    number); String ← String. (A String expectation is decided per column, see
+    :func:`data_type_match_ratio`.)
     """
-    if expected == InferredType.STRING:
-        return observed != InferredType.UNKNOWN
     if expected == InferredType.FRACTIONAL:
         return observed in _NUMERIC
     return observed == expected
@@ -41,12 +40,18 @@ def type_matches(expected: InferredType, observed: InferredType) -> bool:
 def data_type_match_ratio(expected: InferredType, current: FeatureStatistics) -> float | None:
     """Share of the current present values whose type satisfies ``expected``; None when none present.
 
-    Uses ``current.type_counts`` when known (a fresh profile); otherwise the current feature's
-    inferred type stands for all its values (ratio 1.0 or 0.0).
+    Numeric expectations count values: ``current.type_counts`` when known (a fresh profile),
+    otherwise the current feature's inferred type stands for all its values (ratio 1.0 or 0.0).
+
+    A ``String`` expectation is met by every value of a current column that is itself ``String``
+    (a text column may hold digits), and by none of a column whose values all look numeric:
+    SageMaker fails its own ``bad_cases`` example, a Fractional column checked against ``String``.
     """
     present = current.num_present
     if present <= 0:
         return None
+    if expected == InferredType.STRING and current.inferred_type == InferredType.STRING:
+        return 1.0
     if current.type_counts is None:
         return 1.0 if type_matches(expected, current.inferred_type) else 0.0
     matching = sum(

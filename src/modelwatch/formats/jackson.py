@@ -25,9 +25,10 @@ The layout (spec 3.2)::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from modelwatch.formats.javafloat import format_double
 
@@ -35,9 +36,6 @@ __all__ = ["dumps"]
 
 _ESCAPES: dict[int, str] = {code: f"\\u{code:04X}" for code in range(0x20)}
 _ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"})
-# In a ", "-joined list of float reprs, marks an item that Java writes differently from Python:
-# scientific notation or nan/inf ("e", "n"), |x| < 1e-3 ("0.000…") or |x| >= 1e7 (8+ integer digits).
-_NOT_JAVA = re.compile(r"[en]|(?:^|[ -])(?:0\.000|\d{8})")
 _NON_FINITE = {"NaN": '"NaN"', "Infinity": '"Infinity"', "-Infinity": '"-Infinity"'}
 
 
@@ -59,6 +57,16 @@ def _quote(text: str) -> str:
 def _double(x: float) -> str:
     text = format_double(x)
     return _NON_FINITE.get(text, text)
+
+
+def _doubles(values: Sequence[float]) -> str:
+    """``values`` (all of type float) as the items of a Jackson array, ``1.0, 2.0``."""
+    texts = list(map(repr, values))
+    # repr is Java's text for 0 and 1e-3 <= |x| < 1e7; fix the others (NaN included) one by one.
+    magnitude = np.abs(np.array(values, dtype=np.float64))
+    for i in np.flatnonzero(~((magnitude >= 1e-3) & (magnitude < 1e7)) & (magnitude != 0.0)).tolist():
+        texts[i] = _double(values[i])
+    return ", ".join(texts)
 
 
 def _scalar(value: Any) -> str:
@@ -97,12 +105,8 @@ def _write(value: Any, depth: int, out: list[str]) -> None:
         if not value:
             out.append("[ ]")
         elif set(map(type, value)) == {float}:
-            # The hot path: KLL sketch levels with up to thousands of doubles each. repr is Java's
-            # text for 1e-3 <= |x| < 1e7; only a list with other values is formatted item by item.
-            text = ", ".join(map(repr, value))
-            if _NOT_JAVA.search(text):
-                text = ", ".join(map(_double, value))
-            out.append("[ " + text + " ]")
+            # The hot path: KLL sketch levels with up to thousands of doubles each.
+            out.append("[ " + _doubles(value) + " ]")
         else:
             separator = "[ "
             for item in value:

@@ -1,0 +1,30 @@
+"""Storage URIs (local, ``s3://``) and dataset readers that stream Arrow record batches."""
+
+from modelwatch.io.datasets import Dataset, DatasetFormat, infer_format, read_dataset
+from modelwatch.io.storage import (
+    exists,
+    filesystem,
+    join_uri,
+    list_files,
+    open_input,
+    read_bytes,
+    read_text,
+    write_bytes,
+    write_text,
+)
+
+__all__ = [
+    "Dataset",
+    "DatasetFormat",
+    "exists",
+    "filesystem",
+    "infer_format",
+    "join_uri",
+    "list_files",
+    "open_input",
+    "read_bytes",
+    "read_dataset",
+    "read_text",
+    "write_bytes",
+    "write_text",
+]

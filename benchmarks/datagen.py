@@ -1,0 +1,48 @@
+"""Generate the benchmark dataset: N rows x 20 columns (8 float, 6 int, 4 strings, 2 with 5% missing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+CHUNK = 500_000
+
+
+def make_chunk(rows: int, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    columns: dict[str, pa.Array] = {}
+    for i in range(8):
+        columns[f"f{i}"] = pa.array(rng.normal(loc=i, scale=1 + i, size=rows).round(6))
+    for i in range(6):
+        low = -1000 if i % 2 else 0
+        columns[f"i{i}"] = pa.array(rng.integers(low, 10**(i + 2), size=rows))
+    for name, distinct in (("s5", 5), ("s50", 50), ("s1k", 1_000), ("s100k", 100_000)):
+        codes = rng.integers(0, distinct, size=rows)
+        dictionary = pa.array([f"{name}_value_{k}" for k in range(distinct)])
+        columns[name] = pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(pa.string())
+    for name in ("f7", "i5"):
+        missing = rng.uniform(size=rows) < 0.05
+        columns[name] = pa.array(columns[name].to_numpy(zero_copy_only=False), mask=missing)
+    return pa.table(columns)
+
+
+def generate(rows: int, folder: Path) -> tuple[Path, Path]:
+    """Write ``rows`` rows as CSV (with header) and Parquet; return both paths (reused if present)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, parquet_path = folder / f"bench_{rows}.csv", folder / f"bench_{rows}.parquet"
+    if csv_path.exists() and parquet_path.exists():
+        return csv_path, parquet_path
+    first = make_chunk(min(rows, CHUNK), 0)
+    with pcsv.CSVWriter(csv_path, first.schema) as csv_out, pq.ParquetWriter(parquet_path, first.schema) as pq_out:
+        done, seed = 0, 0
+        while done < rows:
+            chunk = first if seed == 0 else make_chunk(min(rows - done, CHUNK), seed)
+            csv_out.write_table(chunk)
+            pq_out.write_table(chunk)
+            done += chunk.num_rows
+            seed += 1
+    return csv_path, parquet_path
