@@ -10,8 +10,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from modelwatch.errors import ConfigurationError
 
 __all__ = ["SETTINGS_TABLE", "Settings", "get_settings"]
 
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=0,
         ge=0,
-        description="Worker threads that profile columns in parallel; 0 means one per CPU core.",
+        description="Worker processes that profile large inputs in parallel; 0 means one per CPU core.",
     )
     top_values: int = Field(
         default=1_000,
@@ -66,5 +68,15 @@ SETTINGS_TABLE: list[tuple[str, object, str]] = [
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment.
+
+    Raises:
+        ConfigurationError: a ``MODELWATCH_*`` variable holds an invalid value (the message names it).
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"MODELWATCH_{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None

@@ -64,3 +64,21 @@ def test_inferred_type_rules() -> None:
     assert infer_type(5, 0, 0) is InferredType.INTEGRAL
     assert infer_type(5, 1, 0) is InferredType.FRACTIONAL
     assert infer_type(5, 1, 1) is InferredType.STRING
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-1e6, 1e6).map(lambda x: f"{x:.2f}"),
+            st.integers(-999, 999).map(str),
+            st.sampled_from([".5", "5.", "-.5", "+.5", "3.0", "-0.0", "nan", "inf", "-Infinity", "+7"]),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_plain_decimals_without_exponents(values: list[str]) -> None:
+    """The no-exponent fast path (decided from parsed values) agrees with the regexes too."""
+    typed = classify(pa.array(values))
+    assert (typed.integral, typed.fractional) == oracle(values)

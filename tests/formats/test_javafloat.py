@@ -90,3 +90,10 @@ def test_any_finite_double_round_trips_in_java_shape(x: float) -> None:
     assert scientific == (x != 0.0 and not 1e-3 <= abs(x) < 1e7)
     if not scientific:
         assert text == repr(x)
+    elif abs(x) >= 2.2250738585072014e-308:  # normal doubles: exactly Python's shortest digits
+        assert _significant(text) == _significant(repr(x))
+
+
+def _significant(text: str) -> str:
+    mantissa = text.lstrip("-").lower().partition("e")[0]
+    return mantissa.replace(".", "").strip("0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,10 @@ def test_all_null_column_is_unknown(tmp_path: Path) -> None:
 
 
 def test_mixed_types_make_a_string_column_with_all_values_counted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The first non-numeric value comes in the third batch: a second pass recounts the categories."""
+    caplog.set_level(logging.INFO, logger="modelwatch")
     monkeypatch.setenv("MODELWATCH_BATCH_ROWS", "1024")
     get_settings.cache_clear()
     path = tmp_path / "mixed.csv"
@@ -88,6 +90,7 @@ def test_mixed_types_make_a_string_column_with_all_values_counted(
         get_settings.cache_clear()
     feature = json.loads((tmp_path / "out" / "statistics.json").read_text())["features"][0]
     assert feature["inferred_type"] == "String"
+    assert "second pass for mixed-type columns: ['v']" in caplog.text
     stats = feature["string_statistics"]
     assert stats["common"]["num_present"] == 3011
     assert stats["distinct_count"] == 502.0

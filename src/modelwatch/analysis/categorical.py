@@ -24,9 +24,10 @@ class Categorical:
     """Counts of the ``capacity`` most frequent values, the total count of all other values, and an HLL
     sketch of the distinct values.
 
-    Counts are exact while a column has at most ``capacity`` distinct values. Beyond that, after each
-    update the least frequent values are folded into ``other``, so memory stays bounded whatever the
-    cardinality; counts of values that were folded away earlier and came back are underestimates.
+    Counts are exact while a column has at most ``capacity`` distinct values. Beyond that the least
+    frequent values are folded into ``other`` whenever the pending counts grow past a bound, so memory
+    stays bounded whatever the cardinality; counts of values that were folded away earlier and came
+    back are underestimates. Batch tallies are merged lazily, a few at a time, to keep hashing cheap.
     """
 
     capacity: int = 1000
@@ -34,6 +35,8 @@ class Categorical:
     counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     other: int = 0
     hll: datasketches.hll_sketch = field(default_factory=_new_hll)
+    _pending: list[tuple[pa.Array, np.ndarray]] = field(default_factory=list, repr=False)
+    _pending_size: int = field(default=0, repr=False)
 
     def update(self, strings: pa.Array) -> None:
         """Add the present values of a batch (a string array without nulls)."""
@@ -41,29 +44,41 @@ class Categorical:
             return
         tally = pc.value_counts(strings)
         batch_values = tally.field("values")
+        update = self.hll.update
         for value in batch_values.to_pylist():
-            self.hll.update(value)
+            update(value)
         self._absorb(batch_values, tally.field("counts").to_numpy().astype(np.int64))
 
     def _absorb(self, values: pa.Array, counts: np.ndarray) -> None:
-        if len(self.values):
-            values = pa.concat_arrays([self.values, values.cast(pa.string())])
-            counts = np.concatenate((self.counts, counts))
+        self._pending.append((values.cast(pa.string()), counts))
+        self._pending_size += len(values)
+        if self._pending_size > max(16 * self.capacity, 100_000):
+            self._settle()
+
+    def _settle(self) -> None:
+        """Merge the pending tallies into the kept counts and fold the excess into ``other``."""
+        if not self._pending:
+            return
+        values = pa.concat_arrays([self.values] + [v for v, _ in self._pending])
+        counts = np.concatenate([self.counts] + [c for _, c in self._pending])
+        self._pending, self._pending_size = [], 0
+        if len(values) > 1:
             grouped = pa.table({"v": values, "c": counts}).group_by("v").aggregate([("c", "sum")])
             values, counts = grouped.column("v").combine_chunks(), grouped.column("c_sum").to_numpy()
         if len(values) > self.capacity:
-            keep = np.argpartition(-counts, self.capacity - 1)[: self.capacity]
             keep_mask = np.zeros(len(counts), dtype=bool)
-            keep_mask[keep] = True
+            keep_mask[np.argpartition(-counts, self.capacity - 1)[: self.capacity]] = True
             self.other += int(counts[~keep_mask].sum())
             values, counts = values.filter(pa.array(keep_mask)), counts[keep_mask]
         self.values, self.counts = values.cast(pa.string()), counts.astype(np.int64)
 
     def merge(self, other: Categorical) -> Categorical:
+        other._settle()
         self.hll = self._merged_hll(other)
         self.other += other.other
         if len(other.values):
             self._absorb(other.values, other.counts)
+        self._settle()
         return self
 
     def _merged_hll(self, other: Categorical) -> datasketches.hll_sketch:
@@ -75,17 +90,20 @@ class Categorical:
     @property
     def distinct_count(self) -> float:
         """Exact while every value is still counted, else the HLL estimate."""
+        self._settle()
         if self.other == 0:
             return float(len(self.values))
         return max(float(round(self.hll.get_estimate())), float(len(self.values)))
 
     def top(self) -> list[tuple[str, int]]:
         """Kept values by descending count, ties by value."""
+        self._settle()
         pairs = list(zip(self.values.to_pylist(), self.counts.tolist(), strict=True))
         pairs.sort(key=lambda pair: (-pair[1], pair[0]))
         return pairs
 
     def to_dict(self) -> dict[str, object]:
+        self._settle()
         return {
             "capacity": self.capacity,
             "values": self.values.to_pylist(),

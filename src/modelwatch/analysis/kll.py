@@ -60,7 +60,8 @@ class KLLSketch:
     def _size(self) -> int:
         return sum(len(level) for level in self.levels)
 
-    def _compact(self, height: int) -> None:
+    def _compact(self, height: int) -> int:
+        """Compact one level into the next; return how many items the sketch lost."""
         buffer = self.levels[height]
         even = len(buffer) - len(buffer) % 2
         if self.compactions[height] % 2 == 1:
@@ -69,14 +70,16 @@ class KLLSketch:
         self.levels[height] = buffer[even:].copy()
         self.compactions[height] += 1
         self.levels[height + 1] = np.concatenate((self.levels[height + 1], promoted))
+        return even - len(promoted)
 
-    def _condense(self) -> None:
+    def _condense(self) -> int:
+        """Compact the lowest full level (Deequ's ``condense``); return how many items were lost."""
         for height in range(len(self.levels)):
             if len(self.levels[height]) >= _capacity(height, self.k, self.c):
                 if height + 1 >= len(self.levels):
                     self._expand()
-                self._compact(height)
-                return
+                return self._compact(height)
+        return 0
 
     def update(self, values: np.ndarray) -> None:
         """Add ``values`` (float64, no nulls) in their order, exactly as Deequ's per-item update."""
@@ -89,8 +92,10 @@ class KLLSketch:
             start += take
             size += take
             if size > capacity:
-                self._condense()
-                size, capacity = self._size(), self._total_capacity()
+                levels = len(self.levels)
+                size -= self._condense()
+                if len(self.levels) != levels:
+                    capacity = self._total_capacity()
 
     def merge(self, other: KLLSketch) -> KLLSketch:
         """Merge ``other`` into this sketch (Deequ's ``QuantileNonSample.merge``) and return it."""

@@ -121,11 +121,13 @@ def _kinds(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _kinds_of_candidates(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     data, offsets = _bytes_and_offsets(values)
-    if pc.all(pc.ascii_is_decimal(values)).as_py():
+    if pc.all(pc.ascii_is_decimal(values.slice(0, _PROBE))).as_py() and pc.all(pc.ascii_is_decimal(values)).as_py():
         return np.full(len(values), INTEGRAL, dtype=np.int8), _to_numpy(pc.cast(values, pa.float64()))
     parsed = _try_parse_floats(values)
     if parsed is not None:
-        return _kinds_of_parsed(data, offsets, parsed), parsed
+        if (data == _LOWER_E).any() or (data == _UPPER_E).any():
+            return _kinds_of_parsed(data, offsets, parsed), parsed
+        return _kinds_of_plain_decimals(values, data, offsets, parsed), parsed
     return _kinds_by_regex(values)
 
 
@@ -136,6 +138,31 @@ def _try_parse_floats(values: pa.Array) -> np.ndarray | None:
         return _to_numpy(pc.cast(values, pa.float64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+def _kinds_of_plain_decimals(
+    values: pa.Array, data: np.ndarray, offsets: np.ndarray, parsed: np.ndarray
+) -> np.ndarray:
+    """Kinds of non-empty strings without exponents that all parse as float64 (the common case).
+
+    A finite value with a fractional part must have been written with a dot; only integer-valued
+    strings need a look at their text. Without exponents, non-finite values are ``nan``/``inf`` words.
+    """
+    finite = np.isfinite(parsed)
+    dotted = finite & (parsed != np.trunc(parsed))
+    unsure = np.flatnonzero(finite & ~dotted)
+    if len(unsure):
+        subset = values.take(pa.array(unsure))
+        dotted[unsure] = pc.match_substring(subset, ".").to_numpy(zero_copy_only=False)
+    starts, ends = offsets[:-1], offsets[1:]
+    first, last = data[starts], data[ends - 1]
+    second = data[np.minimum(starts + 1, len(data) - 1)]
+    signed = (first == ord("+")) | (first == ord("-"))
+    malformed = (first == _DOT) | (signed & (second == _DOT)) | (last == _DOT)
+    kinds = np.zeros(len(parsed), dtype=np.int8)
+    kinds[finite & ~dotted] = INTEGRAL
+    kinds[dotted & ~malformed] = FRACTIONAL
+    return kinds
 
 
 def _kinds_of_parsed(data: np.ndarray, offsets: np.ndarray, parsed: np.ndarray) -> np.ndarray:

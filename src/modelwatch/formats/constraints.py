@@ -1,4 +1,4 @@
-"""The data-quality ``constraints.json`` model (SageMaker Model Monitor, spec 3.4)."""
+"""The data-quality ``constraints.json`` model (SageMaker Model Monitor, spec 3.4) and its reader/writer."""
 
 from __future__ import annotations
 

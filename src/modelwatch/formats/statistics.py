@@ -1,4 +1,4 @@
-"""The data-quality ``statistics.json`` model (SageMaker Model Monitor, spec 3.3)."""
+"""The data-quality ``statistics.json`` model (SageMaker Model Monitor, spec 3.3) and its reader/writer."""
 
 from __future__ import annotations
 

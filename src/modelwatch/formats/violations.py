@@ -1,4 +1,4 @@
-"""The ``constraint_violations.json`` model (SageMaker Model Monitor, spec 3.6)."""
+"""The ``constraint_violations.json`` model (SageMaker Model Monitor, spec 3.6) and its reader/writer."""
 
 from __future__ import annotations
 

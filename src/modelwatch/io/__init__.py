@@ -1,6 +1,7 @@
 """Storage URIs (local, ``s3://``) and dataset readers that stream Arrow record batches."""
 
 from modelwatch.io.datasets import Dataset, DatasetFormat, infer_format, read_dataset
+from modelwatch.io.parts import DatasetPart, plan_parts
 from modelwatch.io.storage import (
     exists,
     filesystem,
@@ -16,12 +17,14 @@ from modelwatch.io.storage import (
 __all__ = [
     "Dataset",
     "DatasetFormat",
+    "DatasetPart",
     "exists",
     "filesystem",
     "infer_format",
     "join_uri",
     "list_files",
     "open_input",
+    "plan_parts",
     "read_bytes",
     "read_dataset",
     "read_text",

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from modelwatch.errors import DataError
 from modelwatch.io._streams import open_random_access
 
-__all__ = ["parquet_batches", "parquet_columns"]
+__all__ = ["parquet_batches", "parquet_columns", "parquet_row_groups"]
 
 
 @contextlib.contextmanager
@@ -35,8 +35,17 @@ def parquet_columns(file: str) -> list[str] | None:
         return None if parquet is None else list(parquet.schema_arrow.names)
 
 
-def parquet_batches(file: str, names: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """The rows of ``file`` in batches of at most ``batch_rows``, columns renamed to ``names`` by position."""
+def parquet_row_groups(file: str) -> int:
+    """How many row groups ``file`` has (0 for a zero-byte file)."""
+    with _parquet_file(file) as parquet:
+        return 0 if parquet is None else parquet.num_row_groups
+
+
+def parquet_batches(
+    file: str, names: list[str], batch_rows: int, row_groups: list[int] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The rows of ``file`` (or of some of its row groups) in batches of at most ``batch_rows``,
+    columns renamed to ``names`` by position."""
     with _parquet_file(file) as parquet:
         if parquet is None:
             return
@@ -48,7 +57,7 @@ def parquet_batches(file: str, names: list[str], batch_rows: int) -> Iterator[pa
                 file=file,
             )
         try:
-            for batch in parquet.iter_batches(batch_size=batch_rows):
+            for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=row_groups):
                 yield pa.RecordBatch.from_arrays(batch.columns, names=names)
         except (pa.ArrowException, OSError) as exc:
             raise DataError(f"corrupt Parquet data: {exc}", file=file) from exc

@@ -1,4 +1,9 @@
-"""Parts of a dataset that separate workers can read independently: whole files for now."""
+"""Parts of a dataset that worker processes can read independently, in row order.
+
+A part is a whole file, a range of whole lines of a large uncompressed local CSV file, or some row
+groups of a large Parquet file. Files smaller than ``PART_BYTES`` are never cut, so small inputs are
+read exactly in row order by one reader.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,92 @@ from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
-from modelwatch.io.datasets import Dataset
+from modelwatch.io._csv import csv_range_batches, line_starts
+from modelwatch.io._parquet import parquet_batches, parquet_row_groups
+from modelwatch.io._streams import compression_of
+from modelwatch.io.datasets import Dataset, DatasetFormat
+from modelwatch.io.storage import filesystem, is_local, local_path
 
-__all__ = ["DatasetPart", "plan_parts"]
+__all__ = ["PART_BYTES", "DatasetPart", "plan_parts"]
+
+PART_BYTES = 48 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
 class DatasetPart:
-    """A picklable slice of a dataset: some of its files."""
+    """A picklable piece of a dataset: a whole file, bytes ``[start, end)`` of a CSV file (whole lines,
+    no header), or some row groups of a Parquet file."""
 
     dataset: Dataset
+    file: str
+    start: int = 0
+    end: int | None = None
+    row_groups: tuple[int, ...] | None = None
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        return self.dataset.batches()
+        dataset = self.dataset
+        if self.end is not None:
+            pieces = csv_range_batches(self.file, dataset.column_names, self.start, self.end)
+        elif self.row_groups is not None:
+            pieces = parquet_batches(self.file, dataset.column_names, dataset.batch_rows, list(self.row_groups))
+        else:
+            yield from replace(dataset, files=[self.file]).batches()
+            return
+        for batch in pieces:
+            for offset in range(0, batch.num_rows, dataset.batch_rows):
+                yield batch.slice(offset, dataset.batch_rows)
+
+
+def _size(file: str) -> int:
+    fs, path = filesystem(file)
+    return int(fs.size(path))
+
+
+def _csv_parts(dataset: Dataset, file: str, pieces: int) -> list[DatasetPart]:
+    with open(local_path(file), "rb") as handle:
+        head = handle.read(len(_BOM))
+    size = _size(file)
+    if dataset.header:
+        first = line_starts(file, [1])[0]  # just after the header line
+    else:
+        first = len(_BOM) if head == _BOM else 0
+    if head[:1] in (b"\n", b"\r") or first >= size:
+        return [DatasetPart(dataset, file)]
+    cuts = line_starts(file, [first + (size - first) * i // pieces for i in range(1, pieces)])
+    bounds = sorted({first, *cuts, size})
+    return [DatasetPart(dataset, file, start, end) for start, end in zip(bounds, bounds[1:], strict=False)
+            if end > start]
+
+
+def _parquet_parts(dataset: Dataset, file: str, pieces: int) -> list[DatasetPart]:
+    groups = parquet_row_groups(file)
+    if groups < 2:
+        return [DatasetPart(dataset, file)]
+    pieces = min(pieces, groups)
+    return [
+        DatasetPart(dataset, file, row_groups=tuple(range(groups * i // pieces, groups * (i + 1) // pieces)))
+        for i in range(pieces)
+    ]
+
+
+def _file_parts(dataset: Dataset, file: str, workers: int) -> list[DatasetPart]:
+    if not is_local(file) or compression_of(file) or dataset.format is DatasetFormat.JSON:
+        return [DatasetPart(dataset, file)]
+    size = _size(file)
+    pieces = min(2 * workers, size // PART_BYTES)
+    if pieces < 2:
+        return [DatasetPart(dataset, file)]
+    if dataset.format is DatasetFormat.CSV:
+        return _csv_parts(dataset, file, pieces)
+    return _parquet_parts(dataset, file, pieces)
 
 
 def plan_parts(dataset: Dataset, workers: int) -> list[DatasetPart]:
-    """Cut ``dataset`` into parts, in row order, so that ``workers`` processes can share the work."""
-    if workers <= 1 or len(dataset.files) == 1:
-        return [DatasetPart(dataset)]
-    count = min(len(dataset.files), workers)
-    size = -(-len(dataset.files) // count)
-    return [
-        DatasetPart(replace(dataset, files=dataset.files[i : i + size]))
-        for i in range(0, len(dataset.files), size)
-    ]
+    """Cut ``dataset`` into parts in row order, so that ``workers`` processes can share the work.
+
+    With one worker, or when nothing is worth cutting, the whole dataset is one part.
+    """
+    if workers <= 1:
+        return [DatasetPart(dataset, file) for file in dataset.files]
+    return [part for file in dataset.files for part in _file_parts(dataset, file, workers)]

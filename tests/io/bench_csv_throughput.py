@@ -1,4 +1,5 @@
-"""Throughput of the streaming CSV reader against pyarrow.csv.read_csv (not a test; run by hand)."""
+"""Throughput of the streaming CSV reader against pyarrow.csv.read_csv (not a test; run by hand:
+``python tests/io/bench_csv_throughput.py [file.csv] [--variants]``)."""
 
 import os
 import sys
