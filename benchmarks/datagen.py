@@ -1,4 +1,5 @@
-"""Generate the benchmark dataset: N rows x 20 columns (8 float, 6 int, 4 strings, 2 with 5% missing)."""
+"""Generate the benchmark dataset: N rows x 20 columns (8 float, 6 int, 4 strings, and a float and an int
+column with 5% missing values)."""
 
 from __future__ import annotations
 
@@ -24,16 +25,15 @@ def make_chunk(rows: int, seed: int) -> pa.Table:
         codes = rng.integers(0, distinct, size=rows)
         dictionary = pa.array([f"{name}_value_{k}" for k in range(distinct)])
         columns[name] = pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(pa.string())
-    for name in ("f7", "i5"):
-        missing = rng.uniform(size=rows) < 0.05
-        columns[name] = pa.array(columns[name].to_numpy(zero_copy_only=False), mask=missing)
+    columns["m_float"] = pa.array(rng.exponential(size=rows).round(4), mask=rng.uniform(size=rows) < 0.05)
+    columns["m_int"] = pa.array(rng.integers(0, 500, size=rows), mask=rng.uniform(size=rows) < 0.05)
     return pa.table(columns)
 
 
 def generate(rows: int, folder: Path) -> tuple[Path, Path]:
     """Write ``rows`` rows as CSV (with header) and Parquet; return both paths (reused if present)."""
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path, parquet_path = folder / f"bench_{rows}.csv", folder / f"bench_{rows}.parquet"
+    csv_path, parquet_path = folder / f"bench20_{rows}.csv", folder / f"bench20_{rows}.parquet"
     if csv_path.exists() and parquet_path.exists():
         return csv_path, parquet_path
     first = make_chunk(min(rows, CHUNK), 0)

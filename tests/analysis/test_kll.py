@@ -71,6 +71,20 @@ def test_sketch_equals_deequ_item_for_item(n: int) -> None:
     assert sketch.count == n
 
 
+def test_large_input_in_uneven_chunks_with_ties_equals_deequ() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 50, size=150_001).astype(float)  # many ties
+    oracle = DeequOracle()
+    for v in values.tolist():
+        oracle.update(v)
+    sketch = KLLSketch()
+    cuts = np.sort(rng.integers(0, len(values), size=12))
+    for chunk in np.split(values, cuts):
+        sketch.update(chunk)
+    assert [list(level) for level in sketch.data()] == oracle.buffers
+    assert sketch.compactions == oracle.compress and sketch.offsets == oracle.offset
+
+
 def test_level_sizes_of_the_real_2333_row_output() -> None:
     sketch = KLLSketch()
     sketch.update(np.arange(2333, dtype=float))

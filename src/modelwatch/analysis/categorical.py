@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 __all__ = ["Categorical"]
 
 _HLL_LG_K = 12  # relative standard error about 1.6%
+_PENDING_ENTRIES = 500_000  # batch tallies merged at once; bounds memory to a few tens of MB per column
 
 
 def _new_hll() -> datasketches.hll_sketch:
@@ -39,24 +40,27 @@ class Categorical:
     _pending_size: int = field(default=0, repr=False)
 
     def update(self, strings: pa.Array) -> None:
-        """Add the present values of a batch (a string array without nulls)."""
+        """Add the present values of a batch: strings without nulls, or a dictionary array of them."""
         if len(strings) == 0:
             return
+        if pa.types.is_dictionary(strings.type):
+            indices = strings.indices.drop_null() if strings.indices.null_count else strings.indices
+            counts = np.bincount(indices.to_numpy(zero_copy_only=False), minlength=len(strings.dictionary))
+            used = counts > 0
+            self._absorb(strings.dictionary.filter(pa.array(used)), counts[used].astype(np.int64))
+            return
         tally = pc.value_counts(strings)
-        batch_values = tally.field("values")
-        update = self.hll.update
-        for value in batch_values.to_pylist():
-            update(value)
-        self._absorb(batch_values, tally.field("counts").to_numpy().astype(np.int64))
+        self._absorb(tally.field("values"), tally.field("counts").to_numpy().astype(np.int64))
 
     def _absorb(self, values: pa.Array, counts: np.ndarray) -> None:
         self._pending.append((values.cast(pa.string()), counts))
         self._pending_size += len(values)
-        if self._pending_size > max(16 * self.capacity, 100_000):
+        if self._pending_size > max(64 * self.capacity, _PENDING_ENTRIES):
             self._settle()
 
     def _settle(self) -> None:
-        """Merge the pending tallies into the kept counts and fold the excess into ``other``."""
+        """Merge the pending tallies into the kept counts, add the distinct values to the HLL sketch,
+        and fold the values beyond ``capacity`` into ``other``."""
         if not self._pending:
             return
         values = pa.concat_arrays([self.values] + [v for v, _ in self._pending])
@@ -65,6 +69,9 @@ class Categorical:
         if len(values) > 1:
             grouped = pa.table({"v": values, "c": counts}).group_by("v").aggregate([("c", "sum")])
             values, counts = grouped.column("v").combine_chunks(), grouped.column("c_sum").to_numpy()
+        update = self.hll.update
+        for value in values.to_pylist():
+            update(value)
         if len(values) > self.capacity:
             keep_mask = np.zeros(len(counts), dtype=bool)
             keep_mask[np.argpartition(-counts, self.capacity - 1)[: self.capacity]] = True

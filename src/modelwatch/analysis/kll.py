@@ -24,6 +24,7 @@ import numpy as np
 
 __all__ = ["KLLSketch"]
 
+_UPDATE_CHUNK = 1 << 20
 _HEADER = struct.Struct("<dqq")  # shrinking factor, sketch size, number of levels
 _LEVEL = struct.Struct("<qqq")  # number of compactions, offset, number of items
 
@@ -82,20 +83,80 @@ class KLLSketch:
         return 0
 
     def update(self, values: np.ndarray) -> None:
-        """Add ``values`` (float64, no nulls) in their order, exactly as Deequ's per-item update."""
+        """Add ``values`` (float64, no nulls) in their order, exactly as Deequ's per-item update.
+
+        First the compactions that the items trigger are worked out from level sizes alone. A
+        compaction always sorts a prefix of its level, and a level only ever loses prefixes and gains
+        items at its end, so the items each compaction sorts are a contiguous run of the level's old
+        items followed by everything it receives in this update. Each level's runs then become the rows
+        of one matrix that a single ``numpy.sort`` call sorts.
+        """
         values = np.asarray(values, dtype=np.float64)
-        start, n = 0, len(values)
-        size, capacity = self._size(), self._total_capacity()
-        while start < n:
-            take = min(n - start, capacity - size + 1)
-            self.levels[0] = np.concatenate((self.levels[0], values[start : start + take]))
-            start += take
+        for start in range(0, len(values), _UPDATE_CHUNK):  # bounds the matrix of runs
+            self._update(values[start : start + _UPDATE_CHUNK])
+
+    def _update(self, values: np.ndarray) -> None:
+        if len(values) == 0:
+            return
+        events = self._plan(len(values))
+        if events:
+            while len(self.levels) <= max(height for height, _ in events) + 1:
+                self._expand()
+        arrivals = values
+        for height in range(len(self.levels)):
+            evens = [even for h, even in events if h == height]
+            if evens:
+                arrivals = self._compact_runs(height, arrivals, evens)
+            else:
+                self.levels[height] = np.concatenate((self.levels[height], arrivals))
+                arrivals = np.empty(0)
+
+    def _plan(self, n: int) -> list[tuple[int, int]]:
+        """The compactions that adding ``n`` items triggers, worked out from level sizes alone, in
+        order: each one's level and how many items it sorts (an even number)."""
+        sizes = [len(level) for level in self.levels]
+        capacities = [_capacity(h, self.k, self.c) for h in range(len(sizes))]
+        size, capacity = sum(sizes), sum(capacities)
+        events: list[tuple[int, int]] = []
+        position = 0
+        while position < n:
+            take = min(n - position, capacity - size + 1)
+            position += take
             size += take
-            if size > capacity:
-                levels = len(self.levels)
-                size -= self._condense()
-                if len(self.levels) != levels:
-                    capacity = self._total_capacity()
+            sizes[0] += take
+            if size <= capacity:
+                continue
+            height = next(h for h in range(len(sizes)) if sizes[h] >= capacities[h])
+            if height + 1 == len(sizes):
+                sizes.append(0)
+                capacities.append(_capacity(height + 1, self.k, self.c))
+                capacity += capacities[-1]
+            even = sizes[height] - sizes[height] % 2
+            sizes[height] -= even
+            sizes[height + 1] += even // 2
+            size -= even - even // 2
+            events.append((height, even))
+        return events
+
+    def _compact_runs(self, height: int, arrivals: np.ndarray, evens: list[int]) -> np.ndarray:
+        """Do one level's compactions of an update, the ``j``-th sorting ``evens[j]`` items; the level
+        receives ``arrivals`` meanwhile. Returns the promoted items, in order."""
+        items = np.concatenate((self.levels[height], arrivals))
+        width = max(evens)
+        runs = np.full((len(evens), width), np.inf)
+        start = 0
+        for row, even in enumerate(evens):
+            runs[row, :even] = items[start : start + even]
+            start += even
+        runs.sort(axis=1)
+        promoted = []
+        for row, even in enumerate(evens):
+            if self.compactions[height] % 2 == 1:
+                self.offsets[height] = 1 - self.offsets[height]
+            self.compactions[height] += 1
+            promoted.append(runs[row, self.offsets[height] : even : 2])
+        self.levels[height] = items[start:].copy()
+        return np.concatenate(promoted)
 
     def merge(self, other: KLLSketch) -> KLLSketch:
         """Merge ``other`` into this sketch (Deequ's ``QuantileNonSample.merge``) and return it."""

@@ -31,10 +31,12 @@ class Moments:
         n = len(values)
         if n == 0:
             return
-        running = np.cumsum(np.concatenate(([self.sum], values)))
+        running = values.astype(np.float64, copy=True)
+        running[0] += self.sum  # so the running sum continues ((sum + x0) + x1) + ... exactly
+        np.cumsum(running, out=running)
         batch_mean = float(values.mean())
-        batch_m2 = float(np.square(values - batch_mean).sum())
-        self._combine(n, batch_mean, batch_m2)
+        deviations = values - batch_mean
+        self._combine(n, batch_mean, float(np.einsum("i,i->", deviations, deviations)))
         self.sum = float(running[-1])
         self.min = min(self.min, float(values.min()))
         self.max = max(self.max, float(values.max()))

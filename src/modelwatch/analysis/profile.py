@@ -39,9 +39,11 @@ __all__ = ["ColumnProfile", "DatasetProfile", "profile_table"]
 
 
 def as_strings(column: pa.Array) -> pa.Array:
-    """The present values of a column in their string form."""
+    """The present values of a column in their string form (dictionary arrays of strings stay encoded)."""
     present = column.drop_null() if column.null_count else column
     if pa.types.is_string(present.type):
+        return present
+    if pa.types.is_dictionary(present.type) and pa.types.is_string(present.type.value_type):
         return present
     if pa.types.is_boolean(present.type):
         return pc.if_else(present, "true", "false")

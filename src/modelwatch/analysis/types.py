@@ -83,11 +83,10 @@ def _bytes_and_offsets(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
     buffers = values.buffers()
     offsets = np.frombuffer(buffers[1], dtype=offset_type)[values.offset : values.offset + len(values) + 1]
-    offsets = offsets.astype(np.int64)
     if buffers[2] is None:
         return np.empty(0, np.uint8), offsets - offsets[0]
     data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return data, offsets - offsets[0]
+    return data, offsets - offsets[0] if offsets[0] else offsets
 
 
 def _first_bytes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -101,26 +100,47 @@ def _first_bytes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 STRING, INTEGRAL, FRACTIONAL = 0, 1, 2
 
 
-def _kinds(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _candidates(values: pa.Array) -> np.ndarray:
+    """Which strings could be numbers: those starting with a digit, a sign or a space."""
+    data, offsets = _bytes_and_offsets(values)
+    return _CAN_START_NUMBER[_first_bytes(data, offsets)]
+
+
+def _classify_string_array(values: pa.Array) -> TypedValues:
+    """Classify a string array without nulls."""
+    if len(values) == 0:
+        return _NONE
+    data, offsets = _bytes_and_offsets(values)
+    candidate = _CAN_START_NUMBER[_first_bytes(data, offsets)]
+    if candidate.all():
+        return _summarise(*_kinds_of_candidates(values, data, offsets))
+    if not candidate.any():
+        return TypedValues(len(values), 0, 0, np.empty(0))
+    return _summarise(*_kinds(values, candidate))
+
+
+def _kinds(values: pa.Array, candidate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per value of a string array without nulls: its kind (STRING / INTEGRAL / FRACTIONAL) and its
     float64 value (NaN unless numeric)."""
     n = len(values)
+    if candidate is None:
+        candidate = _candidates(values)
     kinds = np.zeros(n, dtype=np.int8)
     numbers = np.full(n, np.nan)
-    data, offsets = _bytes_and_offsets(values)
-    candidate = _CAN_START_NUMBER[_first_bytes(data, offsets)]
     if not candidate.any():
         return kinds, numbers
     if not candidate.all():
         where = np.flatnonzero(candidate)
-        sub_kinds, sub_numbers = _kinds_of_candidates(values.filter(pa.array(candidate)))
+        subset = values.filter(pa.array(candidate))
+        sub_kinds, sub_numbers = _kinds_of_candidates(subset, *_bytes_and_offsets(subset))
         kinds[where], numbers[where] = sub_kinds, sub_numbers
         return kinds, numbers
-    return _kinds_of_candidates(values)
+    return _kinds_of_candidates(values, *_bytes_and_offsets(values))
 
 
-def _kinds_of_candidates(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    data, offsets = _bytes_and_offsets(values)
+def _kinds_of_candidates(
+    values: pa.Array, data: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     if pc.all(pc.ascii_is_decimal(values.slice(0, _PROBE))).as_py() and pc.all(pc.ascii_is_decimal(values)).as_py():
         return np.full(len(values), INTEGRAL, dtype=np.int8), _to_numpy(pc.cast(values, pa.float64()))
     parsed = _try_parse_floats(values)
@@ -201,9 +221,10 @@ def _kinds_by_regex(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _summarise(kinds: np.ndarray, numbers: np.ndarray) -> TypedValues:
-    counts = np.bincount(kinds, minlength=3)
-    numeric = numbers if counts[STRING] == 0 else numbers[kinds > 0]
-    return TypedValues(len(kinds), int(counts[INTEGRAL]), int(counts[FRACTIONAL]), numeric)
+    integral = int(np.count_nonzero(kinds == INTEGRAL))
+    fractional = int(np.count_nonzero(kinds == FRACTIONAL))
+    numeric = numbers if integral + fractional == len(kinds) else numbers[kinds > 0]
+    return TypedValues(len(kinds), integral, fractional, numeric)
 
 
 def _classify_dictionary(column: pa.DictionaryArray) -> TypedValues:
@@ -228,7 +249,7 @@ def classify(column: pa.Array | pa.ChunkedArray) -> TypedValues:
         return _classify_dictionary(column)
     present = column.drop_null() if column.null_count else column
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _summarise(*_kinds(present)) if len(present) else _NONE
+        return _classify_string_array(present)
     if pa.types.is_string_view(kind):
         return classify(present.cast(pa.string()))
     if pa.types.is_integer(kind):

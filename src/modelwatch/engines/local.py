@@ -10,10 +10,11 @@ results exactly.
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -45,27 +46,61 @@ class ProfileRun:
     seconds: float
 
 
-def _profile_part(part: DatasetPart, names: list[str], top_values: int) -> DatasetProfile:
-    profile = DatasetProfile.zero(names, top_values=top_values)
-    for batch in _batches_allowing_empty(part):
-        profile.update(batch)
-    return profile
-
-
 def _batches_allowing_empty(part: DatasetPart) -> Iterator[pa.RecordBatch]:
     try:
         yield from part.batches()
     except EmptyDatasetError:
-        return  # an empty part is fine; an empty dataset is reported once, by the caller
+        if part.file is None:
+            raise  # the whole dataset is empty: its own message lists the files
+        # an empty part of a larger dataset is fine; an empty dataset is reported by the caller
 
 
-def _profile_part_in_worker(part: DatasetPart, names: list[str], top_values: int) -> dict[str, object]:
-    return _profile_part(part, names, top_values).to_dict()
+def profile_parts(
+    parts: list[DatasetPart], names: list[str], top_values: int, progress: Progress | None = None
+) -> list[DatasetProfile]:
+    """One partial profile per part, each streamed batch by batch."""
+    profiles = []
+    for part in parts:
+        profile = DatasetProfile.zero(names, top_values=top_values)
+        for batch in _batches_allowing_empty(part):
+            profile.update(batch)
+            if progress:
+                progress(batch.num_rows)
+        profiles.append(profile)
+    return profiles
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # "spawn" never inherits the parent's threads (pyarrow's pools), so it cannot deadlock after fork.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+class _Worker:
+    """A ``python -m modelwatch.engines._worker`` subprocess profiling some parts."""
+
+    def __init__(self, parts: list[DatasetPart], names: list[str], top_values: int) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "modelwatch.engines._worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._process.stdin is not None
+        pickle.dump((parts, names, top_values), self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self._process.stdin.close()
+
+    def result(self) -> list[DatasetProfile]:
+        assert self._process.stdout is not None
+        with self._process.stdout as output:
+            data = output.read()
+        code = self._process.wait()
+        if code != 0 or not data:
+            raise RuntimeError(f"a profiling worker process died (exit code {code})")
+        status, payload = pickle.loads(data)
+        if status == "error":
+            raise payload
+        return [DatasetProfile.from_dict(p) for p in payload]
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 def profile_dataset(
@@ -87,13 +122,8 @@ def profile_dataset(
     started = time.perf_counter()
     parts = plan_parts(dataset, workers)
     names = list(dataset.column_names)
-    if len(parts) == 1 or workers == 1:
-        profile = DatasetProfile.zero(names, top_values=top_values)
-        for part in parts:
-            for batch in _batches_allowing_empty(part):
-                profile.update(batch)
-                if progress:
-                    progress(batch.num_rows)
+    if len(parts) == 1:
+        profile = _merge_in_order(profile_parts(parts, names, top_values, progress))
         used = 1
     else:
         profile = _profile_in_processes(parts, names, top_values, workers, progress)
@@ -111,14 +141,29 @@ def profile_dataset(
 def _profile_in_processes(
     parts: list[DatasetPart], names: list[str], top_values: int, workers: int, progress: Progress | None
 ) -> DatasetProfile:
-    with _pool(min(workers, len(parts))) as pool:
-        futures = [pool.submit(_profile_part_in_worker, part, names, top_values) for part in parts]
-        merged = DatasetProfile.zero(names, top_values=top_values)
-        for future in futures:  # merge in part order, so the result does not depend on timing
-            partial = DatasetProfile.from_dict(future.result())
-            merged.merge(partial)
+    """Split the parts into ``workers`` contiguous groups: this process profiles the first group while
+    subprocesses profile the others; partials are merged in part order."""
+    groups = [parts[len(parts) * i // workers : len(parts) * (i + 1) // workers] for i in range(workers)]
+    groups = [g for g in groups if g]
+    helpers = [_Worker(group, names, top_values) for group in groups[1:]]
+    try:
+        partials = profile_parts(groups[0], names, top_values, progress)
+        for helper, group in zip(helpers, groups[1:], strict=True):
+            results = helper.result()
+            partials.extend(results)
             if progress:
-                progress(partial.item_count)
+                progress(sum(p.item_count for p in results))
+    finally:
+        for helper in helpers:
+            helper.kill()
+    return _merge_in_order(partials)
+
+
+def _merge_in_order(partials: list[DatasetProfile]) -> DatasetProfile:
+    """Merge partial profiles left to right; a single partial is returned untouched, bit for bit."""
+    merged = partials[0]
+    for partial in partials[1:]:
+        merged.merge(partial)
     return merged
 
 

@@ -26,17 +26,20 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass(frozen=True)
 class DatasetPart:
-    """A picklable piece of a dataset: a whole file, bytes ``[start, end)`` of a CSV file (whole lines,
-    no header), or some row groups of a Parquet file."""
+    """A picklable piece of a dataset: all of it, a whole file, bytes ``[start, end)`` of a CSV file
+    (whole lines, no header), or some row groups of a Parquet file."""
 
     dataset: Dataset
-    file: str
+    file: str | None = None  # None: every file of the dataset
     start: int = 0
     end: int | None = None
     row_groups: tuple[int, ...] | None = None
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         dataset = self.dataset
+        if self.file is None:
+            yield from dataset.batches()
+            return
         if self.end is not None:
             pieces = csv_range_batches(self.file, dataset.column_names, self.start, self.end)
         elif self.row_groups is not None:
@@ -96,8 +99,8 @@ def _file_parts(dataset: Dataset, file: str, workers: int) -> list[DatasetPart]:
 def plan_parts(dataset: Dataset, workers: int) -> list[DatasetPart]:
     """Cut ``dataset`` into parts in row order, so that ``workers`` processes can share the work.
 
-    With one worker, or when nothing is worth cutting, the whole dataset is one part.
+    With one worker, or a dataset smaller than ``2 * PART_BYTES``, the whole dataset is one part.
     """
-    if workers <= 1:
-        return [DatasetPart(dataset, file) for file in dataset.files]
+    if workers <= 1 or sum(_size(file) for file in dataset.files) < 2 * PART_BYTES:
+        return [DatasetPart(dataset)]
     return [part for file in dataset.files for part in _file_parts(dataset, file, workers)]

@@ -17,7 +17,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scipy import stats as scipy_stats
 
 __all__ = ["ChiSquaredResult", "chi_squared"]
 
@@ -82,4 +81,6 @@ def chi_squared(p_base: Mapping[str, int], p_cur: Mapping[str, int]) -> ChiSquar
             return ChiSquaredResult(math.inf, 0.0, len(keys) - 1)
         statistic += (obs - exp) ** 2 / exp
     dof = len(keys) - 1
+    from scipy import stats as scipy_stats  # imported when needed: scipy takes ~0.5 s to import
+
     return ChiSquaredResult(statistic, float(scipy_stats.chi2.sf(statistic, dof)), dof)
