@@ -20,7 +20,7 @@ def make_chunk(rows: int, seed: int) -> pa.Table:
         columns[f"f{i}"] = pa.array(rng.normal(loc=i, scale=1 + i, size=rows).round(6))
     for i in range(6):
         low = -1000 if i % 2 else 0
-        columns[f"i{i}"] = pa.array(rng.integers(low, 10**(i + 2), size=rows))
+        columns[f"i{i}"] = pa.array(rng.integers(low, 10 ** (i + 2), size=rows))
     for name, distinct in (("s5", 5), ("s50", 50), ("s1k", 1_000), ("s100k", 100_000)):
         codes = rng.integers(0, distinct, size=rows)
         dictionary = pa.array([f"{name}_value_{k}" for k in range(distinct)])
@@ -37,7 +37,10 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
     if csv_path.exists() and parquet_path.exists():
         return csv_path, parquet_path
     first = make_chunk(min(rows, CHUNK), 0)
-    with pcsv.CSVWriter(csv_path, first.schema) as csv_out, pq.ParquetWriter(parquet_path, first.schema) as pq_out:
+    with (
+        pcsv.CSVWriter(csv_path, first.schema) as csv_out,
+        pq.ParquetWriter(parquet_path, first.schema) as pq_out,
+    ):
         done, seed = 0, 0
         while done < rows:
             chunk = first if seed == 0 else make_chunk(min(rows - done, CHUNK), seed)

@@ -18,7 +18,9 @@ def main() -> None:
     credit_score = np.clip(rng.normal(680, 60, size=ROWS).round(), 300, 850).astype(int)
     loan_amount = np.round(rng.gamma(shape=2.0, scale=6_000, size=ROWS), 2)
     utilisation = np.round(rng.beta(2, 5, size=ROWS), 4)
-    employment = rng.choice(["salaried", "self-employed", "retired", "student"], p=[0.6, 0.2, 0.15, 0.05], size=ROWS)
+    employment = rng.choice(
+        ["salaried", "self-employed", "retired", "student"], p=[0.6, 0.2, 0.15, 0.05], size=ROWS
+    )
     region = rng.choice(["north", "south", "east", "west"], p=[0.3, 0.3, 0.2, 0.2], size=ROWS)
     risk = -4 + 3 * utilisation - (credit_score - 680) / 80 + loan_amount / income
     defaulted = (rng.uniform(size=ROWS) < 1 / (1 + np.exp(-risk))).astype(int)

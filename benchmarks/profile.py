@@ -28,7 +28,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
-from datagen import generate  # noqa: E402
+from datagen import generate
 
 TARGETS = {"csv": 2.5, "parquet": 4.0}
 RSS_LIMIT_MB = 1536
@@ -58,7 +58,19 @@ def baseline_run(path: Path, kind: str) -> tuple[float, float, float]:
     """Wall seconds of one `modelwatch baseline` command (interpreter start included), the job's own
     seconds as it reports them, and the peak RSS (MB) of its whole process tree, sampled every 20 ms."""
     with tempfile.TemporaryDirectory() as output:
-        command = [sys.executable, "-m", "modelwatch.cli", "baseline", "-d", str(path), "-f", kind, "-q", "-o", output]
+        command = [
+            sys.executable,
+            "-m",
+            "modelwatch.cli",
+            "baseline",
+            "-d",
+            str(path),
+            "-f",
+            kind,
+            "-q",
+            "-o",
+            output,
+        ]
         if kind == "csv":
             command.append("--header")
         started = time.perf_counter()
@@ -77,13 +89,17 @@ def baseline_run(path: Path, kind: str) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[2_000_000])
     parser.add_argument("--data", type=Path, default=Path(".bench"), help="folder for the generated files")
     parser.add_argument("--repeat", type=int, default=2, help="baseline runs per file (best is reported)")
     args = parser.parse_args()
-    print(f"{'rows':>10} {'format':>8} {'floor s':>8} {'command s':>10} {'job s':>6} {'rows/s':>11} "
-          f"{'ratio':>6} {'job ratio':>9} {'target':>6} {'peak RSS MB':>12}")
+    print(
+        f"{'rows':>10} {'format':>8} {'floor s':>8} {'command s':>10} {'job s':>6} {'rows/s':>11} "
+        f"{'ratio':>6} {'job ratio':>9} {'target':>6} {'peak RSS MB':>12}"
+    )
     for rows in args.rows:
         csv_path, parquet_path = generate(rows, args.data)
         for kind, path in (("csv", csv_path), ("parquet", parquet_path)):
@@ -94,8 +110,10 @@ def main() -> None:
             peak = max(m for _, _, m in runs)
             ratio = seconds / floor
             verdict = "ok" if ratio <= TARGETS[kind] and peak < RSS_LIMIT_MB else "MISSED"
-            print(f"{rows:>10,} {kind:>8} {floor:>8.2f} {seconds:>10.2f} {job:>6.2f} {rows / seconds:>11,.0f} "
-                  f"{ratio:>6.2f} {job / floor:>9.2f} {TARGETS[kind]:>5.1f}x {peak:>12,.0f}  {verdict}")
+            print(
+                f"{rows:>10,} {kind:>8} {floor:>8.2f} {seconds:>10.2f} {job:>6.2f} {rows / seconds:>11,.0f} "
+                f"{ratio:>6.2f} {job / floor:>9.2f} {TARGETS[kind]:>5.1f}x {peak:>12,.0f}  {verdict}"
+            )
 
 
 if __name__ == "__main__":

@@ -43,10 +43,17 @@ def _check(dataset: Path, baseline_dir: Path, output: Path) -> tuple[int, str]:
     result = runner.invoke(
         app,
         [
-            "check", "-d", str(dataset), "--header", "-q",
-            "--baseline-statistics", str(baseline_dir / "statistics.json"),
-            "--baseline-constraints", str(baseline_dir / "constraints.json"),
-            "--output", str(output),
+            "check",
+            "-d",
+            str(dataset),
+            "--header",
+            "-q",
+            "--baseline-statistics",
+            str(baseline_dir / "statistics.json"),
+            "--baseline-constraints",
+            str(baseline_dir / "constraints.json"),
+            "--output",
+            str(output),
         ],
     )
     return result.exit_code, result.output

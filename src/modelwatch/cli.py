@@ -38,17 +38,20 @@ err = Console(stderr=True)
 out = Console()
 
 DatasetOption = Annotated[
-    str, typer.Option("--dataset", "-d", help="File, folder, glob or s3:// URI of the data.", show_default=False)
+    str,
+    typer.Option("--dataset", "-d", help="File, folder, glob or s3:// URI of the data.", show_default=False),
 ]
 FormatOption = Annotated[
     DatasetFormat | None,
     typer.Option("--format", "-f", help="Data format; inferred from the file extension when omitted."),
 ]
 HeaderOption = Annotated[
-    bool, typer.Option("--header/--no-header", help="CSV: the first line holds column names (else _c0, _c1, ...).")
+    bool,
+    typer.Option("--header/--no-header", help="CSV: the first line holds column names (else _c0, _c1, ...)."),
 ]
 WorkersOption = Annotated[
-    int, typer.Option("--workers", "-w", min=0, help="Worker processes for large inputs; 0 = one per CPU core.")
+    int,
+    typer.Option("--workers", "-w", min=0, help="Worker processes for large inputs; 0 = one per CPU core."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
@@ -78,8 +81,12 @@ def _rows_progress(label: str, quiet: bool) -> Iterator[Callable[[int], None] | 
     if quiet or not err.is_terminal:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,.0f} rows"),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(label, total=None)
         yield lambda rows: progress.advance(task, rows)
@@ -97,7 +104,9 @@ def _job_errors() -> Iterator[None]:
 @app.command()
 def baseline(
     dataset: DatasetOption,
-    output: Annotated[str, typer.Option("--output", "-o", help="Folder or s3:// URI for the baseline files.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Folder or s3:// URI for the baseline files.")
+    ],
     format: FormatOption = None,
     header: HeaderOption = False,
     workers: WorkersOption = 0,
@@ -156,8 +165,11 @@ def check(
             progress=progress,
         )
     for violation in result.violations.violations:
-        out.print(f"  {violation.feature_name}: {violation.constraint_check_type}: {violation.description}",
-                  highlight=False, markup=False)
+        out.print(
+            f"  {violation.feature_name}: {violation.constraint_check_type}: {violation.description}",
+            highlight=False,
+            markup=False,
+        )
     count = len(result.violations.violations)
     out.print(
         f"check: {result.run.rows:,} rows, {count} violation{'s' * (count != 1)} -> {result.violations_uri}",

@@ -29,9 +29,14 @@ def drift(table: pa.Table, seed: int = 7) -> pa.Table:
     region = table.column("region").to_numpy(zero_copy_only=False).copy()
     region[rng.uniform(size=len(region)) < 0.5] = "east"
     return (
-        table.set_column(table.schema.get_field_index("income"), "income", pc.round(pc.multiply(table["income"], 1.4), 2))
-        .set_column(table.schema.get_field_index("utilisation"), "utilisation",
-                    pc.round(pc.add(table["utilisation"], 0.25), 4))
+        table.set_column(
+            table.schema.get_field_index("income"), "income", pc.round(pc.multiply(table["income"], 1.4), 2)
+        )
+        .set_column(
+            table.schema.get_field_index("utilisation"),
+            "utilisation",
+            pc.round(pc.add(table["utilisation"], 0.25), 4),
+        )
         .set_column(table.schema.get_field_index("age"), "age", pc.add(table["age"], 12))
         .set_column(table.schema.get_field_index("region"), "region", pa.array(region))
     )
@@ -65,7 +70,9 @@ def run_demo(folder: Path, console: Console) -> None:
         if not result.violations.violations:
             console.print("   [green]no violations[/]")
             continue
-        grid = Table("feature", "check", "description", title=f"{len(result.violations.violations)} violations")
+        grid = Table(
+            "feature", "check", "description", title=f"{len(result.violations.violations)} violations"
+        )
         for v in result.violations.violations:
             grid.add_row(v.feature_name, v.constraint_check_type, v.description)
         console.print(grid)

@@ -48,12 +48,16 @@ class Settings(BaseSettings):
     top_values: int = Field(
         default=1_000,
         ge=10,
-        description="Most distinct string values kept with exact counts per column; the rest are counted together.",
+        description=(
+            "Most distinct string values kept with exact counts per column; the rest are counted together."
+        ),
     )
 
     def resolved_s3_endpoint_url(self) -> str | None:
-        return self.s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get(
-            "AWS_ENDPOINT_URL"
+        return (
+            self.s3_endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
         )
 
     def resolved_workers(self) -> int:
@@ -77,6 +81,7 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"MODELWATCH_{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+            f"MODELWATCH_{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
         )
         raise ConfigurationError(f"invalid settings: {problems}") from None

@@ -17,7 +17,7 @@ FRACTIONAL = re.compile(FRACTIONAL_PATTERN)
 
 numberish = st.text(alphabet="0123456789.eE+- naifINFtyx", min_size=0, max_size=8)
 numbers = st.one_of(
-    st.integers(-10**20, 10**20).map(str),
+    st.integers(-(10**20), 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(-1e6, 1e6).map(lambda x: f"{x:.3f}"),
     st.sampled_from([".5", "5.", "-.5", "+5", "5.e3", "1e5", "1E-5", "- 5", " 5", "nan", "Infinity", "007"]),

@@ -24,11 +24,13 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def table(rows: int) -> pa.Table:
     rng = np.random.default_rng(rows)
-    return pa.table({
-        "id": pa.array(np.arange(rows)),
-        "x": pa.array(rng.normal(size=rows).round(4)),
-        "c": pa.array(rng.choice(["a", "b", "c"], size=rows)),
-    })
+    return pa.table(
+        {
+            "id": pa.array(np.arange(rows)),
+            "x": pa.array(rng.normal(size=rows).round(4)),
+            "c": pa.array(rng.choice(["a", "b", "c"], size=rows)),
+        }
+    )
 
 
 @pytest.mark.parametrize("header", [True, False])
@@ -59,7 +61,12 @@ def test_parallel_profile_equals_serial_profile(tmp_path: Path, small_parts: Non
     parallel = profile_dataset(dataset, workers=2)
     assert parallel.parts == 4 and parallel.workers == 2 and serial.parts == 1
     for a, b in zip(serial.statistics.features, parallel.statistics.features, strict=True):
-        assert (a.name, a.inferred_type, a.num_present, a.type_counts) == (b.name, b.inferred_type, b.num_present, b.type_counts)
+        assert (a.name, a.inferred_type, a.num_present, a.type_counts) == (
+            b.name,
+            b.inferred_type,
+            b.num_present,
+            b.type_counts,
+        )
         if a.numerical and b.numerical:
             assert (a.numerical.min, a.numerical.max) == (b.numerical.min, b.numerical.max)
             assert a.numerical.mean == pytest.approx(b.numerical.mean, rel=1e-12)

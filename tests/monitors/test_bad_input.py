@@ -26,14 +26,16 @@ def baseline(path: Path, tmp_path: Path, *, header: bool = True) -> dict:
 
 
 def cli_error(path: Path, tmp_path: Path) -> str:
-    result = runner.invoke(app, ["baseline", "-d", str(path), "-f", "csv", "--header", "-o", str(tmp_path / "o")])
+    result = runner.invoke(
+        app, ["baseline", "-d", str(path), "-f", "csv", "--header", "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code == EXIT_ERROR, result.output
     assert "Traceback" not in result.output
     return " ".join(result.output.split())
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="nope.csv"):
+    with pytest.raises(StorageError, match=r"nope\.csv"):
         baseline(tmp_path / "nope.csv", tmp_path)
     assert "nope.csv" in cli_error(tmp_path / "nope.csv", tmp_path)
 
@@ -42,7 +44,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_empty_and_header_only_files(tmp_path: Path, content: str) -> None:
     path = tmp_path / "data.csv"
     path.write_text(content)
-    with pytest.raises(EmptyDatasetError, match="data.csv"):
+    with pytest.raises(EmptyDatasetError, match=r"data\.csv"):
         baseline(path, tmp_path)
     assert "data.csv" in cli_error(path, tmp_path)
 

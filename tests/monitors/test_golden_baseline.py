@@ -56,4 +56,6 @@ def test_statistics_are_byte_identical_but_for_std_dev_digits(baseline: Path) ->
 
 
 def test_suggested_constraints_match_sagemaker(baseline: Path) -> None:
-    assert (baseline / "constraints.json").read_text() == (GOLDEN / "good_cases" / "constraints.json").read_text()
+    assert (baseline / "constraints.json").read_text() == (
+        GOLDEN / "good_cases" / "constraints.json"
+    ).read_text()

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import struct
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -182,7 +182,9 @@ class KLLSketch:
     def weighted_items(self) -> tuple[np.ndarray, np.ndarray]:
         """All items sorted, with their weights (``2**level``)."""
         values = np.concatenate(self.levels)
-        weights = np.concatenate([np.full(len(lv), 1 << h, dtype=np.int64) for h, lv in enumerate(self.levels)])
+        weights = np.concatenate(
+            [np.full(len(lv), 1 << h, dtype=np.int64) for h, lv in enumerate(self.levels)]
+        )
         order = np.argsort(values, kind="stable")
         return values[order], weights[order]
 
@@ -204,7 +206,9 @@ class KLLSketch:
         low_ranks = self.ranks(lows, inclusive=False)
         high_ranks = self.ranks(highs, inclusive=False)
         high_ranks[-1] = self.ranks(highs[-1:], inclusive=True)[0]
-        return [(lo, hi, float(h - lo_r)) for (lo, hi), lo_r, h in zip(bounds, low_ranks, high_ranks, strict=True)]
+        return [
+            (lo, hi, float(h - lo_r)) for (lo, hi), lo_r, h in zip(bounds, low_ranks, high_ranks, strict=True)
+        ]
 
     def data(self) -> tuple[tuple[float, ...], ...]:
         """The items of each level, as written in ``sketch.data``."""

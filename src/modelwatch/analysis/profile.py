@@ -16,7 +16,6 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -214,7 +213,9 @@ class DatasetProfile:
 
     def incomplete_columns(self) -> list[int]:
         """Positions of columns whose categorical counts need a second pass."""
-        return [i for i, c in enumerate(self.columns) if c.categorical is not None and not c.categorical_complete]
+        return [
+            i for i, c in enumerate(self.columns) if c.categorical is not None and not c.categorical_complete
+        ]
 
     def finalize(self) -> Statistics:
         return Statistics(item_count=self.item_count, features=tuple(c.finalize() for c in self.columns))
@@ -234,8 +235,9 @@ def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def profile_table(table: pa.Table | pa.RecordBatch, *, top_values: int = 1000) -> Statistics:
     """Profile an in-memory table in one go (a convenience for small data and tests)."""
-    profile = DatasetProfile.zero(table.column_names if isinstance(table, pa.Table) else table.schema.names,
-                                  top_values=top_values)
+    profile = DatasetProfile.zero(
+        table.column_names if isinstance(table, pa.Table) else table.schema.names, top_values=top_values
+    )
     profile.update(table)
     for position in profile.incomplete_columns():
         column = profile.columns[position]

@@ -141,7 +141,10 @@ def _kinds(values: pa.Array, candidate: np.ndarray | None = None) -> tuple[np.nd
 def _kinds_of_candidates(
     values: pa.Array, data: np.ndarray, offsets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    if pc.all(pc.ascii_is_decimal(values.slice(0, _PROBE))).as_py() and pc.all(pc.ascii_is_decimal(values)).as_py():
+    if (
+        pc.all(pc.ascii_is_decimal(values.slice(0, _PROBE))).as_py()
+        and pc.all(pc.ascii_is_decimal(values)).as_py()
+    ):
         return np.full(len(values), INTEGRAL, dtype=np.int8), _to_numpy(pc.cast(values, pa.float64()))
     parsed = _try_parse_floats(values)
     if parsed is not None:

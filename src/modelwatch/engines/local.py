@@ -133,8 +133,14 @@ def profile_dataset(
     _second_pass(dataset, profile)
     statistics = profile.finalize()
     seconds = time.perf_counter() - started
-    log.info("profiled %d rows x %d columns in %.2fs (%d parts, %d workers)",
-             profile.item_count, len(names), seconds, len(parts), used)
+    log.info(
+        "profiled %d rows x %d columns in %.2fs (%d parts, %d workers)",
+        profile.item_count,
+        len(names),
+        seconds,
+        len(parts),
+        used,
+    )
     return ProfileRun(statistics, profile, profile.item_count, len(parts), used, seconds)
 
 
@@ -148,7 +154,7 @@ def _profile_in_processes(
     helpers = [_Worker(group, names, top_values) for group in groups[1:]]
     try:
         partials = profile_parts(groups[0], names, top_values, progress)
-        for helper, group in zip(helpers, groups[1:], strict=True):
+        for helper in helpers:
             results = helper.result()
             partials.extend(results)
             if progress:
@@ -179,4 +185,3 @@ def _second_pass(dataset: Dataset, profile: DatasetProfile) -> None:
     for batch in dataset.batches():
         for position in positions:
             profile.columns[position].update_categorical(batch.column(position))
-

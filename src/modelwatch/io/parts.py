@@ -7,6 +7,7 @@ read exactly in row order by one reader.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -43,7 +44,9 @@ class DatasetPart:
         if self.end is not None:
             pieces = csv_range_batches(self.file, dataset.column_names, self.start, self.end)
         elif self.row_groups is not None:
-            pieces = parquet_batches(self.file, dataset.column_names, dataset.batch_rows, list(self.row_groups))
+            pieces = parquet_batches(
+                self.file, dataset.column_names, dataset.batch_rows, list(self.row_groups)
+            )
         else:
             yield from replace(dataset, files=[self.file]).batches()
             return
@@ -61,16 +64,15 @@ def _csv_parts(dataset: Dataset, file: str, pieces: int) -> list[DatasetPart]:
     with open(local_path(file), "rb") as handle:
         head = handle.read(len(_BOM))
     size = _size(file)
-    if dataset.header:
-        first = line_starts(file, [1])[0]  # just after the header line
-    else:
-        first = len(_BOM) if head == _BOM else 0
+    # the data starts just after the header line, or after a byte-order mark
+    first = line_starts(file, [1])[0] if dataset.header else len(_BOM) if head == _BOM else 0
     if head[:1] in (b"\n", b"\r") or first >= size:
         return [DatasetPart(dataset, file)]
     cuts = line_starts(file, [first + (size - first) * i // pieces for i in range(1, pieces)])
     bounds = sorted({first, *cuts, size})
-    return [DatasetPart(dataset, file, start, end) for start, end in zip(bounds, bounds[1:], strict=False)
-            if end > start]
+    return [
+        DatasetPart(dataset, file, start, end) for start, end in itertools.pairwise(bounds) if end > start
+    ]
 
 
 def _parquet_parts(dataset: Dataset, file: str, pieces: int) -> list[DatasetPart]:

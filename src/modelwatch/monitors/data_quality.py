@@ -14,18 +14,18 @@ from dataclasses import dataclass
 
 from modelwatch.checks import drift_report, drift_report_to_dict, evaluate_constraints, suggest_constraints
 from modelwatch.checks.drift_report import DriftReport
-from modelwatch.engines.local import Progress, ProfileRun, profile_dataset
-from modelwatch.formats import jackson
-from modelwatch.formats.constraints import Constraints
-from modelwatch.formats.statistics import Statistics
-from modelwatch.formats.violations import Violations
+from modelwatch.engines.local import ProfileRun, Progress, profile_dataset
 from modelwatch.formats import (
     constraints_from_json,
     constraints_to_json,
+    jackson,
     statistics_from_json,
     statistics_to_json,
     violations_to_json,
 )
+from modelwatch.formats.constraints import Constraints
+from modelwatch.formats.statistics import Statistics
+from modelwatch.formats.violations import Violations
 from modelwatch.io.datasets import DatasetFormat, read_dataset
 from modelwatch.io.storage import join_uri, read_text, write_text
 
@@ -120,7 +120,10 @@ def run_check(
     run = _profile(dataset_uri, format, header, workers, progress)
     violations = evaluate_constraints(baseline, constraints, run.statistics)
     drift = drift_report(baseline, run.statistics)
-    uris = {name: join_uri(output_uri, name) for name in (STATISTICS_FILE, CONSTRAINTS_FILE, VIOLATIONS_FILE, DRIFT_FILE)}
+    uris = {
+        name: join_uri(output_uri, name)
+        for name in (STATISTICS_FILE, CONSTRAINTS_FILE, VIOLATIONS_FILE, DRIFT_FILE)
+    }
     write_text(uris[STATISTICS_FILE], statistics_to_json(run.statistics))
     write_text(uris[CONSTRAINTS_FILE], constraints_to_json(suggest_constraints(run.statistics)))
     write_text(uris[VIOLATIONS_FILE], violations_to_json(violations))

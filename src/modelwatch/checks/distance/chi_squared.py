@@ -17,7 +17,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
 __all__ = ["ChiSquaredResult", "chi_squared"]
 
 _MIN_CATEGORIES = 2

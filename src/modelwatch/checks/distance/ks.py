@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from modelwatch.checks.distance.linf import linf_simple
 from modelwatch.checks.distance.samples import total_weight
 from modelwatch.formats.statistics import KLLSketchData
