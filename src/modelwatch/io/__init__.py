@@ -1,5 +1,6 @@
 """Storage URIs (local, ``s3://``) and dataset readers that stream Arrow record batches."""
 
+from modelwatch.io.capture import CaptureRead, capture_files, read_capture
 from modelwatch.io.datasets import Dataset, DatasetFormat, infer_format, read_dataset
 from modelwatch.io.parts import DatasetPart, plan_parts
 from modelwatch.io.storage import (
@@ -15,9 +16,11 @@ from modelwatch.io.storage import (
 )
 
 __all__ = [
+    "CaptureRead",
     "Dataset",
     "DatasetFormat",
     "DatasetPart",
+    "capture_files",
     "exists",
     "filesystem",
     "infer_format",
@@ -26,6 +29,7 @@ __all__ = [
     "open_input",
     "plan_parts",
     "read_bytes",
+    "read_capture",
     "read_dataset",
     "read_text",
     "write_bytes",

@@ -1,0 +1,137 @@
+"""Capture overhead: the iris model server without capture, with ``CaptureMiddleware``, behind the proxy.
+
+Each set-up runs in its own uvicorn subprocess on loopback (``tests/capture/servers.py``; the proxy's
+upstream is the no-capture server), sampling 100 %. Each is loaded with
+``wrk -t1 -c16 -d<seconds>s --latency`` POSTing one CSV row to ``/invocations``; the script prints
+requests/s, p50 / p99 latency, the overhead against no capture, and, after a graceful shutdown, the
+capture writer's counters (captured, dropped). Run: ``python benchmarks/capture.py [--seconds 30]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVERS = Path(__file__).resolve().parent.parent / "tests" / "capture" / "servers.py"
+WRK = "/usr/bin/wrk"
+POST_LUA = """wrk.method = "POST"
+wrk.body = "5.1,3.5,1.4,0.2\\n"
+wrk.headers["Content-Type"] = "text/csv"
+"""
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(mode: str, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([sys.executable, str(SERVERS), "--mode", mode, "--port", str(port), *extra])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{mode} server on port {port} did not start")
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(name: str, url: str, seconds: int, script: Path) -> Result:
+    command = [WRK, "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Result(name, rate, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=30, help="wrk duration per set-up")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        script = folder / "post.lua"
+        script.write_text(POST_LUA)
+        plain_port, middleware_port, proxy_port = free_port(), free_port(), free_port()
+        upstream = f"http://127.0.0.1:{plain_port}"
+        plain = start("plain", plain_port)
+        middleware = start(
+            "middleware", middleware_port, "--destination", str(folder / "mw"),
+            "--counters-file", str(folder / "mw.json"),
+        )  # fmt: skip
+        proxy = start(
+            "proxy", proxy_port, "--upstream", upstream, "--destination", str(folder / "proxy"),
+            "--counters-file", str(folder / "proxy.json"),
+        )  # fmt: skip
+        try:
+            results = [
+                run_wrk("no capture", f"{upstream}/invocations", args.seconds, script),
+                run_wrk(
+                    "middleware", f"http://127.0.0.1:{middleware_port}/invocations", args.seconds, script
+                ),
+                run_wrk("proxy", f"http://127.0.0.1:{proxy_port}/invocations", args.seconds, script),
+            ]
+        finally:
+            for process in (middleware, proxy, plain):
+                stop(process)
+        counters = {
+            "middleware": json.loads((folder / "mw.json").read_text()),
+            "proxy": json.loads((folder / "proxy.json").read_text()),
+        }
+    base = results[0]
+    print(f"wrk -t1 -c16 -d{args.seconds}s, POST one CSV row, sampling 100 %")
+    print(f"{'set-up':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'req/s vs none':>15}{'p50 +ms':>10}"
+          f"{'non-2xx':>9}{'captured':>10}{'dropped':>9}")  # fmt: skip
+    for result in results:
+        found = counters.get(result.name, {})
+        print(
+            f"{result.name:<12}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}{result.p99_ms:>10.2f}"
+            f"{(result.requests_per_second / base.requests_per_second - 1) * 100:>14.1f}%"
+            f"{result.p50_ms - base.p50_ms:>10.2f}{result.errors:>9}"
+            f"{found.get('captured', '-'):>10}{found.get('dropped', '-'):>9}"
+        )
+
+
+if __name__ == "__main__":
+    main()

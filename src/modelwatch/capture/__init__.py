@@ -1,0 +1,27 @@
+"""Data capture: SageMaker-format capture records of real-time and batch inference.
+
+* :class:`DataCaptureConfig` / :class:`CaptureMode`: what to capture and where (``from_sagemaker``
+  reads SageMaker's ``DataCaptureConfig`` dict).
+* :class:`CaptureWriter`: a non-blocking writer (bounded queue, one thread, hourly files, roll, flush,
+  disk guard, ``s3://`` via a local spool) with :class:`CaptureCounters`.
+* :func:`build_record`: one capture record in SageMaker's format.
+* :func:`capture_batch`: the input/output manifests of a batch transform run.
+"""
+
+from modelwatch.capture.batch import BatchCaptureResult, add_inference_ids, capture_batch
+from modelwatch.capture.config import CaptureMode, DataCaptureConfig
+from modelwatch.capture.counters import CaptureCounters
+from modelwatch.capture.record import build_record, record_line
+from modelwatch.capture.writer import CaptureWriter
+
+__all__ = [
+    "BatchCaptureResult",
+    "CaptureCounters",
+    "CaptureMode",
+    "CaptureWriter",
+    "DataCaptureConfig",
+    "add_inference_ids",
+    "build_record",
+    "capture_batch",
+    "record_line",
+]

@@ -1,0 +1,47 @@
+"""Thread-safe counters of one capture writer; :meth:`CaptureCounters.snapshot` reads them all at once.
+
+* ``captured``: records written to a capture file (their line handed to the file).
+* ``sampled_out``: :meth:`CaptureWriter.sample` decisions that said no.
+* ``dropped``: ``capture()`` calls refused because the queue was full (or the writer closed).
+* ``paused``: ``capture()`` calls refused while the disk guard was on.
+* ``truncated``: written records whose payload was cut to ``max_payload_bytes``.
+* ``bytes_written``: bytes of record lines written.
+* ``files_written``: capture files completed at the destination (closed locally, or uploaded for s3).
+* ``upload_retries``: failed upload attempts (each logged; the file is tried again).
+* ``upload_failures``: files still not uploaded when the writer closed (left in the spool).
+* ``write_errors``: failed local writes, flushes, opens or closes (each logged).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, fields
+
+__all__ = ["CaptureCounters"]
+
+
+@dataclass
+class CaptureCounters:
+    """Counters of a capture writer; increment with :meth:`add`, read with :meth:`snapshot`."""
+
+    captured: int = 0
+    sampled_out: int = 0
+    dropped: int = 0
+    paused: int = 0
+    truncated: int = 0
+    bytes_written: int = 0
+    files_written: int = 0
+    upload_retries: int = 0
+    upload_failures: int = 0
+    write_errors: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        """Add ``amount`` to the counter ``name`` (under the lock)."""
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def snapshot(self) -> dict[str, int]:
+        """Every counter, read together under the lock."""
+        with self._lock:
+            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}

@@ -1,0 +1,402 @@
+"""The capture writer: a bounded queue in front of one background thread that writes capture files.
+
+``capture()`` never blocks and never raises: it puts the raw request/response on a bounded queue and
+returns at once (``False`` and counted when the queue is full or the disk guard is on). The writer
+thread builds each record (:mod:`modelwatch.capture.record`) and appends its line to the file of the
+record's own UTC inference hour::
+
+    {destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/{MM}-{SS}-{mmm}-{uuid4}.jsonl
+
+``MM-SS-mmm`` is the UTC wall-clock time the file was opened, or, for a late record of an earlier hour,
+its inference time. One file per hour folder is open at a time; it is closed after ``roll_seconds`` or
+once it holds ``roll_bytes``. Open files are flushed and fsync'ed every ``flush_seconds``, so a killed
+process loses at most that interval (and leaves at most a torn last line, which the reader skips).
+
+An ``s3://`` destination is written as the same tree into a local spool; each closed file is uploaded
+(:mod:`modelwatch.capture.upload`) and deleted from the spool after success. Files that a crashed process
+left in the spool are uploaded when the next writer starts. Write errors (e.g. a full disk) are counted
+and logged, the file is closed, and the writer goes on with a new file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import queue
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import BinaryIO, NamedTuple
+
+from modelwatch.capture.config import DataCaptureConfig
+from modelwatch.capture.counters import CaptureCounters
+from modelwatch.capture.disk import DiskGuard, UsageFunction, is_locked, open_append, probe_folder
+from modelwatch.capture.record import build_record, record_line
+from modelwatch.capture.upload import Uploader
+from modelwatch.errors import ConfigurationError
+from modelwatch.io.storage import is_local, join_uri, local_path
+from modelwatch.settings import get_settings
+
+__all__ = ["CaptureWriter"]
+
+log = logging.getLogger("modelwatch.capture")
+
+
+class _Pending(NamedTuple):
+    """The raw data of one ``capture()`` call, as queued for the writer thread."""
+
+    request_body: bytes | None
+    request_content_type: str | None
+    response_body: bytes | None
+    response_content_type: str | None
+    inference_id: str | None
+    custom_attributes: str | None
+    inference_time: datetime
+    event_id: str | None
+
+
+_WAKE = object()  # put on the queue by close() so that the thread notices at once
+
+
+@dataclass
+class _OpenFile:
+    path: str
+    relative: str
+    handle: BinaryIO
+    opened: float
+    size: int = 0
+    dirty: bool = False
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _check_name(value: str, what: str) -> str:
+    if not value or "/" in value or value in {".", ".."} or value.startswith((".", "_")):
+        raise ConfigurationError(f"capture {what} must be a non-empty name without '/'; got {value!r}")
+    return value
+
+
+class CaptureWriter:
+    """Writes capture records of one endpoint variant (see the module docstring).
+
+    Args:
+        config: what to capture and where.
+        endpoint: the endpoint name (first folder under the destination).
+        variant: the production variant (second folder).
+        disk_usage: returns the used fraction of the disk of a path; for tests (default: real usage).
+        upload_backoff: first and longest wait in seconds between retries of a failed upload.
+
+    Raises:
+        StorageError: the destination folder (or, for ``s3://``, the spool folder) is not writable.
+        ConfigurationError: ``endpoint`` or ``variant`` is not a plain name.
+    """
+
+    def __init__(
+        self,
+        config: DataCaptureConfig,
+        *,
+        endpoint: str,
+        variant: str = "AllTraffic",
+        disk_usage: UsageFunction | None = None,
+        upload_backoff: tuple[float, float] = (0.5, 30.0),
+    ) -> None:
+        self.config = config
+        self.endpoint = _check_name(endpoint, "endpoint")
+        self.variant = _check_name(variant, "variant")
+        self._counters = CaptureCounters()
+        self._remote = not is_local(config.destination_uri)
+        if self._remote:
+            digest = hashlib.sha256(config.destination_uri.encode()).hexdigest()[:16]
+            default = os.path.join(get_settings().data_dir, "capture-spool", digest)
+            self._root = os.path.abspath(os.path.expanduser(config.spool_dir or default))
+            probe_folder(self._root, "capture spool folder")
+        else:
+            self._root = os.path.abspath(local_path(config.destination_uri))
+            probe_folder(self._root, "capture destination folder")
+        self._guard = DiskGuard(self._root, config.disk_usage_limit, usage=disk_usage)
+        self._guard.check()
+        self._uploader = Uploader(
+            self._root, self._counters, first_backoff=upload_backoff[0], max_backoff=upload_backoff[1]
+        )
+        self._queue: queue.Queue[_Pending | object] = queue.Queue(maxsize=config.queue_size)
+        self._files: dict[datetime, _OpenFile] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="modelwatch-capture-writer", daemon=True)
+
+    # -- public API -------------------------------------------------------------------------------
+
+    @property
+    def counters(self) -> CaptureCounters:
+        """The writer's counters (thread-safe; read them with ``snapshot()``)."""
+        return self._counters
+
+    @property
+    def paused(self) -> bool:
+        """Whether the disk guard pauses capture now."""
+        return self._guard.paused
+
+    @property
+    def local_root(self) -> str:
+        """The local folder written to: the destination itself, or the spool of an ``s3://`` one."""
+        return self._root
+
+    def start(self) -> None:
+        """Start the writer thread (and, for ``s3://``, upload files left in the spool). Idempotent."""
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._started = True
+        if self._remote:
+            self._uploader.start()
+            self._resubmit_spool()
+        self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write everything queued, close every file and, for ``s3://``, upload them. Idempotent."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            started = self._started
+        if not started:
+            self._started = True
+            if self._remote:
+                self._uploader.start()
+                self._resubmit_spool()
+            self._thread.start()
+        self._stop.set()
+        with contextlib.suppress(queue.Full):  # a full queue: the thread is busy and sees the flag
+            self._queue.put_nowait(_WAKE)
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            log.error("capture writer did not finish within %.1f s; records may be lost", timeout)
+        else:
+            self._drain()  # records put while the thread was finishing
+            self._close_all()
+        if self._remote:
+            self._uploader.close(max(1.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> CaptureWriter:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def sample(self) -> bool:
+        """One sampling decision; ``False`` (counted as ``sampled_out``) for requests not to capture.
+
+        Always ``False`` (not counted) while ``enable_capture`` is off.
+        """
+        if not self.config.enable_capture:
+            return False
+        if random.random() * 100 < self.config.sampling_percentage:
+            return True
+        self._counters.add("sampled_out")
+        return False
+
+    def capture(
+        self,
+        *,
+        request_body: bytes | None,
+        request_content_type: str | None,
+        response_body: bytes | None,
+        response_content_type: str | None,
+        inference_id: str | None = None,
+        custom_attributes: str | None = None,
+        inference_time: datetime | None = None,
+        event_id: str | None = None,
+    ) -> bool:
+        """Queue one invocation for writing; never blocks, never raises. ``False`` if not queued.
+
+        Not queued: capture disabled, the disk guard on (counted ``paused``), the queue full or the
+        writer closed (counted ``dropped``). It does not sample: call :meth:`sample` first.
+        ``inference_time`` defaults to now.
+        """
+        try:
+            if not self.config.enable_capture:
+                return False
+            if self._closed:
+                self._counters.add("dropped")
+                return False
+            if self._guard.paused:
+                self._counters.add("paused")
+                return False
+            item = _Pending(
+                request_body,
+                request_content_type,
+                response_body,
+                response_content_type,
+                inference_id,
+                custom_attributes,
+                _utc(inference_time) if inference_time is not None else datetime.now(UTC),
+                event_id,
+            )
+            self._queue.put_nowait(item)
+            return True
+        except queue.Full:
+            self._counters.add("dropped")
+            return False
+        except Exception:  # never into the caller's request path
+            log.exception("capture: cannot queue a record")
+            self._counters.add("dropped")
+            return False
+
+    # -- writer thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_flush = time.monotonic() + self.config.flush_seconds
+        while True:
+            try:
+                wait = max(0.0, min(next_flush - time.monotonic(), self._guard.interval))
+                try:
+                    item = self._queue.get_nowait() if self._stop.is_set() else self._queue.get(timeout=wait)
+                except queue.Empty:
+                    if self._stop.is_set():
+                        break
+                    item = None
+                if isinstance(item, _Pending):
+                    self._write(item)
+                now = time.monotonic()
+                self._guard.check(now)
+                if now >= next_flush:
+                    self._flush_all()
+                    next_flush = now + self.config.flush_seconds
+                self._roll_expired(now)
+            except Exception:  # keep writing whatever happens
+                log.exception("capture writer: unexpected error")
+                self._counters.add("write_errors")
+        self._close_all()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Pending):
+                self._write(item)
+
+    def _write(self, item: _Pending) -> None:
+        try:
+            record = build_record(self.config, **item._asdict())
+            line = record_line(record)
+        except Exception:
+            log.exception("capture: cannot build a record")
+            self._counters.add("write_errors")
+            return
+        hour = item.inference_time.replace(minute=0, second=0, microsecond=0)
+        file = self._files.get(hour) or self._open(hour, item.inference_time)
+        if file is None:
+            return
+        try:
+            file.handle.write(line)
+        except OSError as error:
+            self._fail(file, "write", error)
+            return
+        file.size += len(line)
+        file.dirty = True
+        self._counters.add("captured")
+        self._counters.add("bytes_written", len(line))
+        if record["eventMetadata"].get("truncated"):
+            self._counters.add("truncated")
+        if file.size >= self.config.roll_bytes:
+            self._close(hour)
+
+    def _open(self, hour: datetime, inference_time: datetime) -> _OpenFile | None:
+        now = datetime.now(UTC)
+        stamp = now if now.replace(minute=0, second=0, microsecond=0) == hour else inference_time
+        name = f"{stamp:%M-%S}-{stamp.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
+        relative = f"{self.endpoint}/{self.variant}/{hour:%Y/%m/%d/%H}/{name}"
+        path = os.path.join(self._root, *relative.split("/"))
+        try:
+            handle = open_append(path)
+        except OSError as error:
+            self._counters.add("write_errors")
+            log.error("capture: cannot open %s: %s", path, error)
+            return None
+        file = _OpenFile(path, relative, handle, time.monotonic())
+        self._files[hour] = file
+        return file
+
+    def _flush_all(self) -> None:
+        for hour, file in list(self._files.items()):
+            if not file.dirty:
+                continue
+            try:
+                file.handle.flush()
+                os.fsync(file.handle.fileno())
+                file.dirty = False
+            except OSError as error:
+                self._fail(file, "flush", error)
+                self._files.pop(hour, None)
+
+    def _roll_expired(self, now: float) -> None:
+        for hour, file in list(self._files.items()):
+            if now - file.opened >= self.config.roll_seconds:
+                self._close(hour)
+
+    def _close_all(self) -> None:
+        for hour in list(self._files):
+            self._close(hour)
+
+    def _close(self, hour: datetime) -> None:
+        file = self._files.pop(hour)
+        try:
+            file.handle.flush()
+            os.fsync(file.handle.fileno())
+            file.handle.close()
+        except OSError as error:
+            self._fail(file, "close", error)
+            return
+        self._finish(file)
+
+    def _fail(self, file: _OpenFile, action: str, error: OSError) -> None:
+        """Count and log a write error, give up this file (a new one is opened for the next record)."""
+        self._counters.add("write_errors")
+        log.error("capture: cannot %s %s: %s", action, file.path, error)
+        for hour, other in list(self._files.items()):
+            if other is file:
+                del self._files[hour]
+        with contextlib.suppress(OSError):  # its buffer cannot be written either: a torn last line
+            file.handle.close()
+        if self._remote:
+            self._uploader.submit(file.path, join_uri(self.config.destination_uri, file.relative))
+
+    def _finish(self, file: _OpenFile) -> None:
+        if self._remote:
+            self._uploader.submit(file.path, join_uri(self.config.destination_uri, file.relative))
+        else:
+            self._counters.add("files_written")
+
+    def _resubmit_spool(self) -> None:
+        """Queue for upload every capture file that a crashed process left in the spool."""
+        found = 0
+        for folder, dirs, names in os.walk(self._root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                if not name.endswith(".jsonl") or name.startswith((".", "_")) or is_locked(path):
+                    continue
+                relative = os.path.relpath(path, self._root).replace(os.sep, "/")
+                self._uploader.submit(path, join_uri(self.config.destination_uri, relative))
+                found += 1
+        if found:
+            log.info("capture: uploading %d file(s) left in the spool %s", found, self._root)

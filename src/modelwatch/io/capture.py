@@ -1,0 +1,151 @@
+"""Reading capture files: the hour folders of a time window and the records in them.
+
+:func:`capture_files` lists the files under ``{root}/{endpoint}/{variant}/yyyy/mm/dd/HH/`` for every
+UTC hour that overlaps ``[start, end)``, sorted by hour and file name (``MM-SS-mmm-…`` sorts by time).
+As in SageMaker the hours can hold records outside the window, so :func:`read_capture` also keeps only
+records whose ``eventMetadata.inferenceTime`` is in ``[start, end)``.
+
+A file that was being written when its process died can end in a torn line. The **last** line of a
+file is skipped and counted (``torn_lines``, logged with file and line) when it has no final ``\\n`` or
+is not valid JSON. A malformed line anywhere else is a :class:`~modelwatch.errors.DataError` naming the
+file and line. Blank lines are ignored. Naive ``datetime`` arguments are taken as UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from modelwatch.errors import ConfigurationError, DataError, StorageError
+from modelwatch.io.storage import _to_uri, filesystem, join_uri, open_input
+
+__all__ = ["CaptureRead", "capture_files", "read_capture"]
+
+log = logging.getLogger("modelwatch.capture")
+
+_HOUR = timedelta(hours=1)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while hour < end:
+        hours.append(hour)
+        hour += _HOUR
+    return hours
+
+
+def capture_files(root_uri: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
+    """The capture files (``.jsonl``) of the hours that overlap ``[start, end)``, in time order.
+
+    Missing hour folders are skipped; a missing tree gives ``[]``.
+
+    Raises:
+        ConfigurationError: ``end`` is not after ``start``.
+        StorageError: the storage cannot be listed.
+    """
+    start, end = _utc(start), _utc(end)
+    if end <= start:
+        raise ConfigurationError(
+            f"capture window end {end.isoformat()} is not after start {start.isoformat()}"
+        )
+    base = join_uri(root_uri, endpoint, variant)
+    fs, base_path = filesystem(base)
+    files: list[str] = []
+    for hour in _hours(start, end):
+        folder = f"{base_path.rstrip('/')}/{hour:%Y/%m/%d/%H}"
+        try:
+            found = fs.find(folder, detail=False)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise StorageError(f"cannot list: {error}", uri=_to_uri(base, folder)) from error
+        names = sorted(
+            p for p in found if p.endswith(".jsonl") and not os.path.basename(p).startswith((".", "_"))
+        )
+        files.extend(_to_uri(base, p) for p in names)
+    return files
+
+
+@dataclass
+class CaptureRead:
+    """Records of a capture window; iterate once. Counts are final after the iteration."""
+
+    files: list[str]
+    start: datetime
+    end: datetime
+    records: int = 0  # records yielded (inside the window)
+    outside_window: int = 0  # records read but outside [start, end)
+    torn_lines: int = 0  # torn last lines skipped
+    _used: bool = field(default=False, repr=False)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._used:
+            raise RuntimeError("a CaptureRead can be iterated only once")
+        self._used = True
+        for uri in self.files:
+            yield from self._read_file(uri)
+
+    def _read_file(self, uri: str) -> Iterator[dict[str, Any]]:
+        with open_input(uri) as stream:
+            previous: tuple[int, bytes] | None = None
+            for number, line in enumerate(stream, start=1):
+                if previous is not None:
+                    yield from self._record(uri, *previous, last=False)
+                previous = (number, line)
+            if previous is not None:
+                yield from self._record(uri, *previous, last=True)
+
+    def _record(self, uri: str, number: int, line: bytes, *, last: bool) -> Iterator[dict[str, Any]]:
+        if not line.strip():
+            return
+        try:
+            if last and not line.endswith(b"\n"):
+                raise ValueError("no final newline")
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as error:
+            if not last:
+                raise DataError(f"malformed capture record: {error}", file=uri, line=number) from error
+            self.torn_lines += 1
+            log.warning("capture: skipped torn last line %d of %s (%s)", number, uri, error)
+            return
+        moment = _inference_time(record, uri, number)
+        if self.start <= moment < self.end:
+            self.records += 1
+            yield record
+        else:
+            self.outside_window += 1
+
+
+def _inference_time(record: dict[str, Any], uri: str, line: int) -> datetime:
+    metadata = record.get("eventMetadata")
+    value = metadata.get("inferenceTime") if isinstance(metadata, dict) else None
+    if not isinstance(value, str):
+        raise DataError("capture record has no eventMetadata.inferenceTime", file=uri, line=line)
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        try:
+            return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError as error:
+            raise DataError(f"bad eventMetadata.inferenceTime {value!r}", file=uri, line=line) from error
+
+
+def read_capture(root_uri: str, endpoint: str, variant: str, start: datetime, end: datetime) -> CaptureRead:
+    """The capture records of ``endpoint``/``variant`` with ``inferenceTime`` in ``[start, end)``.
+
+    Iterate the result for the records (dicts, in file order); then read its counts.
+    """
+    files = capture_files(root_uri, endpoint, variant, start, end)
+    return CaptureRead(files, _utc(start), _utc(end))
