@@ -13,7 +13,7 @@ from modelwatch.cli import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, app
 from modelwatch.demo import drift, example_dataset
 
 runner = CliRunner()
-COMMANDS = ["baseline", "check", "demo"]
+COMMANDS = ["baseline", "check", "demo", "proxy", "capture-batch"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -179,6 +179,125 @@ def check(
 
 
 @app.command()
+def proxy(
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", help="Endpoint name: the first folder of the capture tree.")
+    ],
+    upstream: Annotated[
+        str, typer.Option("--upstream", help="URL of the model server, e.g. http://127.0.0.1:8080.")
+    ],
+    capture_uri: Annotated[
+        str, typer.Option("--capture-uri", "--destination", help="Folder or s3:// URI for the capture files.")
+    ],
+    variant: Annotated[
+        str, typer.Option("--variant", help="Variant name: the second folder.")
+    ] = "AllTraffic",
+    listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to listen on.")] = "127.0.0.1:8080",
+    sampling: Annotated[
+        float, typer.Option("--sampling", min=0, max=100, help="Percentage of requests captured.")
+    ] = 100.0,
+    capture_mode: Annotated[
+        str, typer.Option("--capture-mode", help="Input, Output or InputAndOutput.")
+    ] = "InputAndOutput",
+    csv_content_types: Annotated[
+        list[str] | None,
+        typer.Option("--csv-content-type", help="Content types captured as CSV (repeatable)."),
+    ] = None,
+    json_content_types: Annotated[
+        list[str] | None,
+        typer.Option("--json-content-type", help="Content types captured as JSON (repeatable)."),
+    ] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Option("--path", help="Only capture these paths (repeatable); default: every POST."),
+    ] = None,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to connect to the upstream.")] = 5.0,
+    read_timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait for upstream data; none by default.")
+    ] = None,
+) -> None:
+    """Run a reverse proxy in front of any HTTP model server, capturing requests and responses.
+
+    Everything passes through unchanged and streamed; sampled exchanges are written in SageMaker's
+    capture format under CAPTURE_URI/ENDPOINT/VARIANT/yyyy/mm/dd/HH/. Ctrl-C or SIGTERM drains and exits.
+
+    Example: modelwatch proxy --endpoint churn --upstream http://127.0.0.1:8080 --listen 0.0.0.0:9000
+    --capture-uri capture/
+    """
+    from modelwatch.capture.config import CaptureMode, DataCaptureConfig
+    from modelwatch.capture.proxy import serve_proxy
+
+    modes = {
+        "Input": {CaptureMode.INPUT},
+        "Output": {CaptureMode.OUTPUT},
+        "InputAndOutput": {CaptureMode.INPUT, CaptureMode.OUTPUT},
+    }
+    if capture_mode not in modes:
+        raise typer.BadParameter(
+            f"expected Input, Output or InputAndOutput; got {capture_mode!r}", param_hint="--capture-mode"
+        )
+    with _job_errors():
+        config = DataCaptureConfig(
+            destination_uri=capture_uri,
+            sampling_percentage=sampling,
+            capture_modes=frozenset(modes[capture_mode]),
+            csv_content_types=tuple(csv_content_types or ("text/csv",)),
+            json_content_types=tuple(json_content_types or ("application/json",)),
+        )
+        err.print(f"proxy: {listen} -> {upstream}, capturing {sampling:g}% to {capture_uri}", highlight=False)
+        counters = serve_proxy(
+            endpoint,
+            variant,
+            upstream,
+            listen,
+            config,
+            paths=paths or None,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
+    out.print("proxy stopped: " + ", ".join(f"{k}={v}" for k, v in counters.items()), highlight=False)
+
+
+@app.command("capture-batch")
+def capture_batch_command(
+    input_uri: Annotated[
+        str, typer.Option("--input", help="The transform job's input (file, folder or s3://).")
+    ],
+    output_uri: Annotated[str, typer.Option("--output", help="The transform job's output.")],
+    capture_uri: Annotated[str, typer.Option("--capture-uri", help="Destination of the capture manifests.")],
+    job: Annotated[str, typer.Option("--job", help="Transform job (or endpoint) name.")],
+    content_type: Annotated[
+        str, typer.Option("--content-type", help="text/csv, application/json or application/jsonlines.")
+    ] = "text/csv",
+    generate_inference_id: Annotated[
+        bool, typer.Option(help="Add SageMaker's inference id and time to every output record.")
+    ] = False,
+) -> None:
+    """Record a batch transform run as SageMaker's BatchDataCaptureConfig does (input/output manifests).
+
+    Example: modelwatch capture-batch --input in/ --output out/ --capture-uri capture/ --job nightly
+    --generate-inference-id
+    """
+    from modelwatch.capture.batch import capture_batch
+
+    with _job_errors():
+        result = capture_batch(
+            input_uri,
+            output_uri,
+            capture_uri,
+            endpoint_or_job=job,
+            content_type=content_type,  # type: ignore[arg-type]
+            generate_inference_id=generate_inference_id,
+        )
+    out.print(
+        f"capture-batch: {result.input_files} input and {result.output_files} output files, "
+        f"{result.tagged_records} records given inference ids -> {result.input_manifest_uri}, "
+        f"{result.output_manifest_uri}",
+        highlight=False,
+    )
+
+
+@app.command()
 def demo(
     folder: Annotated[
         Path, typer.Option("--folder", help="Where the demo writes its data and results.")

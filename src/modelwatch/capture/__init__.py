@@ -6,7 +6,12 @@
   disk guard, ``s3://`` via a local spool) with :class:`CaptureCounters`.
 * :func:`build_record`: one capture record in SageMaker's format.
 * :func:`capture_batch`: the input/output manifests of a batch transform run.
+* :class:`CaptureMiddleware` (ASGI) and the proxy in :mod:`modelwatch.capture.proxy` need the
+  ``capture`` extra (starlette, uvicorn, httpx); they are imported on first use.
 """
+
+from typing import Any
+
 
 from modelwatch.capture.batch import BatchCaptureResult, add_inference_ids, capture_batch
 from modelwatch.capture.config import CaptureMode, DataCaptureConfig
@@ -16,6 +21,7 @@ from modelwatch.capture.writer import CaptureWriter
 
 __all__ = [
     "BatchCaptureResult",
+    "CaptureMiddleware",
     "CaptureCounters",
     "CaptureMode",
     "CaptureWriter",
@@ -25,3 +31,11 @@ __all__ = [
     "capture_batch",
     "record_line",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CaptureMiddleware":  # lazily: it needs the optional ``capture`` extra
+        from modelwatch.capture.middleware import CaptureMiddleware
+
+        return CaptureMiddleware
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

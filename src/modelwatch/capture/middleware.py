@@ -39,6 +39,7 @@ close unless ``own_writer=True``.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
@@ -132,6 +133,7 @@ class Exchange:
         "custom_attributes",
         "inference_id",
         "inference_time",
+        "request_complete",
         "request_content_type",
         "response_complete",
         "response_content_type",
@@ -147,6 +149,7 @@ class Exchange:
         self.custom_attributes = header_value(headers, CUSTOM_ATTRIBUTES_HEADER)
         self.response_content_type: str | None = None
         self.response_complete = False
+        self.request_complete = False
         self.aborted = False
         self._recorded = False
         self._request = _Buffer(max_payload_bytes + 1)
@@ -157,6 +160,7 @@ class Exchange:
         kind = message["type"]
         if kind == "http.request":
             self._request.add(message.get("body", b""))
+            self.request_complete = not message.get("more_body", False)
         elif kind == "http.disconnect" and not self.response_complete:
             self.aborted = True
 
@@ -244,12 +248,26 @@ class CaptureMiddleware:
             await self.app(scope, receive, send)
             return
 
+        drained: deque[Message] = deque()
+
         async def tee_receive() -> Message:
+            if drained:
+                return drained.popleft()
             message = await receive()
             exchange.observe_receive(message)
             return message
 
         async def tee_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # The app answers without having read the whole request body (it may not need it):
+                # read the rest now, while the server still delivers it, so the capture holds the
+                # request; the app gets the same messages if it asks for them later.
+                while not exchange.request_complete and not exchange.aborted:
+                    message_in = await receive()
+                    exchange.observe_receive(message_in)
+                    drained.append(message_in)
+                    if message_in["type"] != "http.request":
+                        break
             exchange.observe_send(message)
             await send(message)
             exchange.finish()
