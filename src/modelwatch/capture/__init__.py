@@ -12,7 +12,6 @@
 
 from typing import Any
 
-
 from modelwatch.capture.batch import BatchCaptureResult, add_inference_ids, capture_batch
 from modelwatch.capture.config import CaptureMode, DataCaptureConfig
 from modelwatch.capture.counters import CaptureCounters
@@ -21,8 +20,8 @@ from modelwatch.capture.writer import CaptureWriter
 
 __all__ = [
     "BatchCaptureResult",
-    "CaptureMiddleware",
     "CaptureCounters",
+    "CaptureMiddleware",
     "CaptureMode",
     "CaptureWriter",
     "DataCaptureConfig",
