@@ -3,8 +3,9 @@
 ``ProxyApp`` is an ASGI app that forwards every request to ``upstream`` and the response back:
 
 * method, path and query string, status and body pass through unchanged; request and response
-  bodies stream in both directions (``httpx.AsyncClient`` with one shared connection pool), and the
-  response body is forwarded raw (still compressed if the upstream compressed it);
+  bodies stream in both directions (one shared ``aiohttp`` connection pool: its C HTTP parser keeps
+  the proxy's cost per request low), and the response body is forwarded raw (still compressed if
+  the upstream compressed it);
 * headers pass through minus the hop-by-hop ones (``Connection`` and the headers it names,
   ``Keep-Alive``, ``Proxy-*``, ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``); ``Host``
   is set to the upstream's host, the client's goes to ``X-Forwarded-Host``, and
@@ -31,12 +32,12 @@ import logging
 import signal
 import threading
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
+import aiohttp
 import anyio.to_thread
-import httpx
 import uvicorn
+import yarl
 from starlette.types import Message, Receive, Scope, Send
 
 from modelwatch.capture.config import DataCaptureConfig
@@ -72,6 +73,9 @@ HOP_BY_HOP_HEADERS = frozenset(
 )
 
 RawHeaders = list[tuple[bytes, bytes]]
+
+# aiohttp adds these unless told not to; a proxy sends exactly the client's headers
+_NO_DEFAULT_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class _ClientGone(Exception):
@@ -122,19 +126,19 @@ class ProxyApp:
         own_writer: bool = True,
         close_timeout: float = 10.0,
     ) -> None:
-        url = httpx.URL(upstream)
+        url = yarl.URL(upstream)
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError(f"The upstream must be an http:// or https:// URL. Got {upstream!r}.")
         self.upstream = str(url).rstrip("/")
-        self._base_path = url.raw_path.split(b"?")[0].rstrip(b"/")
-        self._url = url
+        self._origin = str(url.origin())
+        self._base_path = url.raw_path.rstrip("/")
         self.writer = writer
         self.filter = RequestFilter(paths, methods)
         self.own_writer = own_writer and writer is not None
         self.close_timeout = close_timeout
-        self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=None, pool=None)
-        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=max_keepalive_connections)
-        self._client: httpx.AsyncClient | None = None
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
+        self._max_keepalive = max_keepalive_connections
+        self._client: aiohttp.ClientSession | None = None
         self._started = False
         self._closed = False
 
@@ -156,17 +160,18 @@ class ProxyApp:
         """Close the connection pool, then an owned writer in a worker thread (idempotent)."""
         if self._client is not None:
             client, self._client = self._client, None
-            await client.aclose()
+            await client.close()
         await anyio.to_thread.run_sync(self.close_writer)
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> aiohttp.ClientSession:
         if self._client is None:
-            self._client = httpx.AsyncClient(
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, limit_per_host=self._max_keepalive),
                 timeout=self._timeout,
-                limits=self._limits,
                 trust_env=False,  # never route upstream traffic through HTTP(S)_PROXY
-                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # keep no cookies
-                follow_redirects=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # keep no cookies
+                auto_decompress=False,
+                skip_auto_headers=_NO_DEFAULT_HEADERS,  # send only the client's headers
             )
         return self._client
 
@@ -207,11 +212,12 @@ class ProxyApp:
             return None
         return Exchange(writer, scope["headers"], writer.config.max_payload_bytes)
 
-    def _target(self, scope: Scope) -> httpx.URL:
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        query: bytes = scope.get("query_string", b"")
-        target = self._base_path + raw_path + (b"?" + query if query else b"")
-        return self._url.copy_with(raw_path=target)
+    def _target(self, scope: Scope) -> yarl.URL:
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        return yarl.URL(
+            self._origin + self._base_path + raw_path + ("?" + query if query else ""), encoded=True
+        )
 
     def _request_headers(self, scope: Scope) -> RawHeaders:
         incoming: RawHeaders = list(scope["headers"])
@@ -231,40 +237,56 @@ class ProxyApp:
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = self._exchange_for(scope)
-        headers = self._request_headers(scope)
-        url = self._target(scope)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._request_headers(scope)]
         body = _request_body(receive, exchange) if _has_body(scope["headers"]) else None
-        request = httpx.Request(scope["method"], url, headers=headers, content=body)
+        gone = False
+
+        async def watched_body() -> AsyncIterator[bytes]:
+            nonlocal gone
+            assert body is not None
+            try:
+                async for chunk in body:
+                    yield chunk
+            except _ClientGone:
+                gone = True
+                raise
+
         try:
-            response = await self._http().send(request, stream=True)
-        except _ClientGone:
+            response = await self._http().request(
+                scope["method"],
+                self._target(scope),
+                headers=headers,
+                data=watched_body() if body is not None else None,
+                allow_redirects=False,
+            )
+        except (TimeoutError, aiohttp.ClientConnectorError) as exc:
+            if not gone:
+                await self._fail(send, exchange, {"error": f"upstream {self.upstream} unreachable: {exc}"})
             return
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            await self._fail(send, exchange, {"error": f"upstream {self.upstream} unreachable: {exc}"})
-            return
-        except httpx.HTTPError as exc:
-            await self._fail(send, exchange, {"error": f"upstream {self.upstream} failed: {exc!r}"})
+        except (aiohttp.ClientError, _ClientGone) as exc:
+            if not gone:
+                await self._fail(send, exchange, {"error": f"upstream {self.upstream} failed: {exc!r}"})
             return
         try:
             await self._relay(response, send, exchange)
         finally:
-            await response.aclose()
+            response.release()
 
-    async def _relay(self, response: httpx.Response, send: Send, exchange: Exchange | None) -> None:
+    async def _relay(self, response: aiohttp.ClientResponse, send: Send, exchange: Exchange | None) -> None:
         start: Message = {
             "type": "http.response.start",
-            "status": response.status_code,
-            "headers": end_to_end_headers(response.headers.raw),
+            "status": response.status,
+            "headers": end_to_end_headers(response.raw_headers),
         }
         try:
             await _send(send, start, exchange)
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 if chunk:
                     await _send(
                         send, {"type": "http.response.body", "body": chunk, "more_body": True}, exchange
                     )
             await _send(send, {"type": "http.response.body", "body": b"", "more_body": False}, exchange)
-        except (httpx.HTTPError, OSError) as exc:  # upstream died mid-stream, or the client left
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:  # the upstream died, or the client left
             if exchange is not None:
                 exchange.abort()
             log.warning("proxied response from %s interrupted: %r", self.upstream, exc)
