@@ -14,6 +14,7 @@ import json
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,8 +67,8 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(name: str, url: str, seconds: int, script: Path) -> Result:
-    command = [WRK, "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(script), url]
+def run_wrk(name: str, url: str, seconds: int, script: Path, connections: int = 16) -> Result:
+    command = [WRK, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
@@ -87,7 +88,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=30, help="wrk duration per set-up")
+    parser.add_argument(
+        "--seconds", type=int, default=30, help="wrk seconds per set-up, split over the rounds"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -104,14 +108,24 @@ def main() -> None:
             "proxy", proxy_port, "--upstream", upstream, "--destination", str(folder / "proxy"),
             "--counters-file", str(folder / "proxy.json"),
         )  # fmt: skip
+        urls = {
+            "no capture": f"{upstream}/invocations",
+            "middleware": f"http://127.0.0.1:{middleware_port}/invocations",
+            "proxy": f"http://127.0.0.1:{proxy_port}/invocations",
+        }
+        per_round = max(1, args.seconds // args.rounds)
+        loaded: dict[str, list[Result]] = {name: [] for name in urls}
+        single: dict[str, list[Result]] = {name: [] for name in urls}
         try:
-            results = [
-                run_wrk("no capture", f"{upstream}/invocations", args.seconds, script),
-                run_wrk(
-                    "middleware", f"http://127.0.0.1:{middleware_port}/invocations", args.seconds, script
-                ),
-                run_wrk("proxy", f"http://127.0.0.1:{proxy_port}/invocations", args.seconds, script),
-            ]
+            for round_ in range(
+                args.rounds
+            ):  # interleaved, rotating order: the machine's drift hits all alike
+                names = list(urls)[round_ % 3 :] + list(urls)[: round_ % 3]
+                for name in names:
+                    loaded[name].append(run_wrk(name, urls[name], per_round, script))
+                    single[name].append(run_wrk(name, urls[name], max(1, per_round // 3), script, 1))
+            results = [_median(name, loaded[name]) for name in urls]
+            latencies = [_median(name, single[name]) for name in urls]
         finally:
             for process in (middleware, proxy, plain):
                 stop(process)
@@ -120,7 +134,10 @@ def main() -> None:
             "proxy": json.loads((folder / "proxy.json").read_text()),
         }
     base = results[0]
-    print(f"wrk -t1 -c16 -d{args.seconds}s, POST one CSV row, sampling 100 %")
+    print(
+        f"wrk -t1 -c16, {args.rounds} interleaved rounds of {per_round}s (medians), POST one CSV row, "
+        "sampling 100 %"
+    )
     print(f"{'set-up':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'req/s vs none':>15}{'p50 +ms':>10}"
           f"{'non-2xx':>9}{'captured':>10}{'dropped':>9}")  # fmt: skip
     for result in results:
@@ -131,6 +148,26 @@ def main() -> None:
             f"{result.p50_ms - base.p50_ms:>10.2f}{result.errors:>9}"
             f"{found.get('captured', '-'):>10}{found.get('dropped', '-'):>9}"
         )
+    print(f"\nlatency at one connection (wrk -c1), medians of {args.rounds} rounds")
+    print(f"{'set-up':<12}{'p50 ms':>10}{'p99 ms':>10}{'p50 +ms':>10}{'p99 +ms':>10}")
+    for result in latencies:
+        print(
+            f"{result.name:<12}{result.p50_ms:>10.3f}{result.p99_ms:>10.3f}"
+            f"{result.p50_ms - latencies[0].p50_ms:>10.3f}{result.p99_ms - latencies[0].p99_ms:>10.3f}"
+        )
+
+
+def _median(name: str, results: list[Result]) -> Result:
+    def middle(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return Result(
+        name,
+        middle([r.requests_per_second for r in results]),
+        middle([r.p50_ms for r in results]),
+        middle([r.p99_ms for r in results]),
+        sum(r.errors for r in results),
+    )
 
 
 if __name__ == "__main__":
