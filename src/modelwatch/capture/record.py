@@ -33,8 +33,8 @@ import base64
 import json
 import uuid
 from collections.abc import Iterable
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from modelwatch.capture.config import CaptureMode, DataCaptureConfig
