@@ -36,6 +36,7 @@ from typing import BinaryIO, Literal
 from modelwatch.capture.record import format_inference_time
 from modelwatch.errors import ConfigurationError, DataError, StorageError
 from modelwatch.io.storage import (
+    atomic_local_file,
     filesystem,
     is_local,
     join_uri,
@@ -132,19 +133,8 @@ def _atomic_output(uri: str) -> Iterator[BinaryIO]:
     """A binary file whose content replaces ``uri`` when the block ends without an error."""
     try:
         if is_local(uri):
-            path = os.path.abspath(local_path(uri))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    yield out
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
+            with atomic_local_file(os.path.abspath(local_path(uri))) as out:
+                yield out
         else:
             fs, path = filesystem(uri)
             with tempfile.NamedTemporaryFile(suffix=".out") as out:

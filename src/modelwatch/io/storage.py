@@ -168,13 +168,16 @@ def read_text(uri: str, encoding: str = "utf-8") -> str:
         raise StorageError(f"cannot decode as {encoding}: {exc.reason} at byte {exc.start}", uri=uri) from exc
 
 
-def _write_local_atomic(path: str, data: bytes) -> None:
+@contextlib.contextmanager
+def atomic_local_file(path: str) -> Iterator[BinaryIO]:
+    """A new binary file that replaces ``path`` (fsync'ed, then renamed) when the block ends without an
+    error; on an error it is removed and ``path`` is left as it was. Parent folders are created."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)
@@ -182,6 +185,11 @@ def _write_local_atomic(path: str, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _write_local_atomic(path: str, data: bytes) -> None:
+    with atomic_local_file(path) as out:
+        out.write(data)
 
 
 def write_bytes(uri: str, data: bytes) -> None:
