@@ -1,6 +1,7 @@
 """Storage URIs (local, ``s3://``) and dataset readers that stream Arrow record batches."""
 
 from modelwatch.io.capture import CaptureRead, capture_files, read_capture
+from modelwatch.io.capture_table import CaptureTable, capture_batches
 from modelwatch.io.datasets import Dataset, DatasetFormat, infer_format, read_dataset
 from modelwatch.io.parts import DatasetPart, plan_parts
 from modelwatch.io.storage import (
@@ -17,9 +18,11 @@ from modelwatch.io.storage import (
 
 __all__ = [
     "CaptureRead",
+    "CaptureTable",
     "Dataset",
     "DatasetFormat",
     "DatasetPart",
+    "capture_batches",
     "capture_files",
     "exists",
     "filesystem",
