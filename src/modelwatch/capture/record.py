@@ -30,6 +30,7 @@ Choices where SageMaker is undocumented (documented in ``docs/compatibility.md``
 from __future__ import annotations
 
 import base64
+import calendar
 import json
 import uuid
 from collections.abc import Iterable
@@ -49,7 +50,13 @@ def format_inference_time(moment: datetime) -> str:
     """``moment`` as SageMaker's ``inferenceTime``: UTC, ``YYYY-MM-DDTHH:MM:SSZ`` (naive = UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+    return _second_text(calendar.timegm(moment.utctimetuple()))
+
+
+@lru_cache(maxsize=8)
+def _second_text(epoch_second: int) -> str:
+    """The text of one UTC second; records arrive many to a second, so formatting is mostly cached."""
+    return datetime.fromtimestamp(epoch_second, UTC).strftime(_TIME_FORMAT)
 
 
 def _media_type(content_type: str) -> str:

@@ -296,7 +296,17 @@ class CaptureWriter:
 
     def _write(self, item: _Pending) -> None:
         try:
-            record = build_record(self.config, **item._asdict())
+            record = build_record(
+                self.config,
+                request_body=item.request_body,
+                request_content_type=item.request_content_type,
+                response_body=item.response_body,
+                response_content_type=item.response_content_type,
+                inference_id=item.inference_id,
+                custom_attributes=item.custom_attributes,
+                inference_time=item.inference_time,
+                event_id=item.event_id,
+            )
             line = record_line(record)
         except Exception:
             log.exception("capture: cannot build a record")
