@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from modelwatch.errors import ConfigurationError
-from modelwatch.formats.constraints import MonitoringConfig
+from modelwatch.formats.constraints import DISTRIBUTION_KEYS, MonitoringConfig
 
 __all__ = ["CategoricalDriftMethod", "EffectiveConfig", "NumericDriftMethod", "resolve_config"]
 
@@ -57,14 +57,6 @@ class EffectiveConfig:
 
 
 _E = TypeVar("_E", bound=StrEnum)
-
-_DISTRIBUTION_KEYS = (
-    "perform_comparison",
-    "comparison_threshold",
-    "comparison_method",
-    "categorical_comparison_threshold",
-    "categorical_drift_method",
-)
 
 
 def _where(feature: str | None, key: str) -> str:
@@ -117,7 +109,7 @@ def _flatten(overrides: Mapping[str, Any]) -> dict[str, Any]:
     flat = {key: value for key, value in overrides.items() if key != "distribution_constraints"}
     nested = overrides.get("distribution_constraints")
     if isinstance(nested, Mapping):
-        flat.update({key: nested[key] for key in _DISTRIBUTION_KEYS if key in nested})
+        flat.update({key: nested[key] for key in DISTRIBUTION_KEYS if key in nested})
     return flat
 
 

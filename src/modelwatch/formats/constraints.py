@@ -90,7 +90,7 @@ _MONITORING_KEYS = (
     "domain_content_threshold",
     "distribution_constraints",
 )
-_DISTRIBUTION_KEYS = (
+DISTRIBUTION_KEYS = (
     "perform_comparison",
     "comparison_threshold",
     "comparison_method",
@@ -230,7 +230,7 @@ def _monitoring_from_node(node: Node) -> MonitoringConfig:
                 ct.double() if (ct := d.opt("categorical_comparison_threshold")) else None
             ),
             categorical_drift_method=cm.string() if (cm := d.opt("categorical_drift_method")) else None,
-            extra=d.extra(_DISTRIBUTION_KEYS),
+            extra=d.extra(DISTRIBUTION_KEYS),
         )
     return MonitoringConfig(
         evaluate_constraints=(
