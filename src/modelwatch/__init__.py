@@ -2,21 +2,29 @@
 
 from modelwatch.errors import (
     ConfigurationError,
+    ConflictError,
     DataError,
     EmptyDatasetError,
     FormatError,
     ModelwatchError,
+    NotFoundError,
+    ScriptError,
     StorageError,
+    ValidationError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigurationError",
+    "ConflictError",
     "DataError",
     "EmptyDatasetError",
     "FormatError",
     "ModelwatchError",
+    "NotFoundError",
+    "ScriptError",
     "StorageError",
+    "ValidationError",
     "__version__",
 ]

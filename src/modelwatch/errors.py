@@ -4,10 +4,14 @@
 
     ModelwatchError
      ├── ConfigurationError        a setting, flag or argument is invalid
+     │    └── ValidationError      a request field breaks a rule (names the field)
+     ├── NotFoundError             a named resource (endpoint, schedule, execution, ...) does not exist
+     ├── ConflictError             the request conflicts with the current state (name in use, still in use)
      ├── StorageError              a URI cannot be read or written (missing file, denied, full disk)
      ├── DataError                 input data is malformed; carries file, line and column
      │    └── EmptyDatasetError    the input holds no rows at all
-     └── FormatError               a SageMaker JSON file (statistics / constraints / violations) is malformed
+     ├── FormatError               a SageMaker JSON file (statistics / constraints / violations) is malformed
+     └── ScriptError               a user pre- or post-processing script failed (names script and line)
 
 Every message names what it is about: the file, the line (1-based), the column, and what was expected.
 """
@@ -16,11 +20,15 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigurationError",
+    "ConflictError",
     "DataError",
     "EmptyDatasetError",
     "FormatError",
     "ModelwatchError",
+    "NotFoundError",
+    "ScriptError",
     "StorageError",
+    "ValidationError",
 ]
 
 
@@ -30,6 +38,32 @@ class ModelwatchError(Exception):
 
 class ConfigurationError(ModelwatchError):
     """A setting, command-line flag or argument is invalid."""
+
+
+class ValidationError(ConfigurationError):
+    """A field of a request breaks a rule (a name pattern, a cron expression, an offset, a range).
+
+    ``field`` is the field's path as the API names it (``"MonitoringScheduleName"``,
+    ``"ScheduleConfig.ScheduleExpression"``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        self.reason = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class NotFoundError(ModelwatchError):
+    """A named resource does not exist. ``kind`` is e.g. ``"monitoring schedule"``."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(f"{kind} {name!r} does not exist")
+
+
+class ConflictError(ModelwatchError):
+    """The request conflicts with the current state: a name already in use, a resource still in use."""
 
 
 class StorageError(ModelwatchError):
@@ -79,3 +113,15 @@ class FormatError(ModelwatchError):
         self.key = key
         parts = [p for p in (file, f"key {key!r}" if key else None) if p]
         super().__init__(f"{', '.join(parts)}: {message}" if parts else message)
+
+
+class ScriptError(ModelwatchError):
+    """A user's pre- or post-processing script failed: it does not load, lacks its handler, raises, or
+    returns the wrong type. The message names the script, the line and the exception."""
+
+    def __init__(self, message: str, *, script: str, line: int | None = None) -> None:
+        self.script = script
+        self.line = line
+        self.reason = message
+        where = f"{script}, line {line}" if line is not None else script
+        super().__init__(f"{where}: {message}")
