@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -100,3 +102,95 @@ def s3_bucket(s3_server: str) -> str:
     finally:
         client.close()
     return f"s3://{name}"
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def _postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail(
+            "PostgreSQL binaries not found under /usr/lib/postgresql; install them "
+            "(apt-get install postgresql, as .ci/run does) or set MODELWATCH_TEST_DATABASE_URL"
+        )
+    return found[-1].parent
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the session; yields a URL without a database name.
+
+    ``MODELWATCH_TEST_DATABASE_URL`` (a server URL) is used instead when set.
+    """
+    given = os.environ.get("MODELWATCH_TEST_DATABASE_URL")
+    if given:
+        yield given.rsplit("/", 1)[0]
+        return
+    pg = _postgres_bin()
+    root = Path(tempfile.mkdtemp(prefix="modelwatch-pg-"))  # pytest's tmp folders are private to root
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "postgres", str(root)], check=True)
+    data, port = root / "data", _free_port()
+    subprocess.run(
+        _as_postgres(
+            [str(pg / "initdb"), "-D", str(data), "-U", "mw", "-A", "trust", "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off"
+    subprocess.run(
+        _as_postgres(
+            [str(pg / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o", options, "start"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"postgresql+psycopg://mw@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A fresh, empty database on ``postgres_server``; returns its SQLAlchemy URL."""
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh ``MODELWATCH_DATA_DIR`` (database, storage, work folders) for one test."""
+    folder = tmp_path / "modelwatch"
+    monkeypatch.setenv("MODELWATCH_DATA_DIR", str(folder))
+    for name in ("MODELWATCH_DATABASE_URL", "MODELWATCH_STORAGE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield folder
+    get_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """The URL of a fresh metadata database: SQLite under ``data_dir``, then PostgreSQL."""
+    if request.param == "sqlite":
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data_dir / 'modelwatch.db'}"
+    return str(request.getfixturevalue("postgres_url"))

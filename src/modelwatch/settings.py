@@ -27,6 +27,35 @@ class Settings(BaseSettings):
         default=Path.home() / ".modelwatch",
         description="Folder for the embedded defaults: the SQLite database and local storage.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the metadata database, e.g. postgresql+psycopg://user:pass@host/db; "
+            "default: SQLite at {data_dir}/modelwatch.db."
+        ),
+    )
+    storage_uri: str | None = Field(
+        default=None,
+        description=(
+            "Root of capture, ground-truth, baseline and monitoring files: a folder or s3:// URI; "
+            "default: {data_dir}/storage."
+        ),
+    )
+    scheduler_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between two scheduler ticks (planning due slots, starting executions).",
+    )
+    catch_up_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="After downtime, missed slots up to this many hours old still run; older are skipped.",
+    )
+    max_concurrent_executions: int = Field(
+        default=0,
+        ge=0,
+        description="Executions that one scheduler runs at once; 0 means one per CPU core.",
+    )
     s3_endpoint_url: str | None = Field(
         default=None,
         description="Endpoint of an S3-compatible server for s3:// URIs; falls back to AWS_ENDPOINT_URL.",
@@ -59,6 +88,12 @@ class Settings(BaseSettings):
             or os.environ.get("AWS_ENDPOINT_URL_S3")
             or os.environ.get("AWS_ENDPOINT_URL")
         )
+
+    def resolved_storage_uri(self) -> str:
+        return self.storage_uri or str(Path(self.data_dir).expanduser() / "storage")
+
+    def resolved_max_concurrent_executions(self) -> int:
+        return self.max_concurrent_executions or (os.cpu_count() or 1)
 
     def resolved_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)

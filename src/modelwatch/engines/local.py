@@ -26,7 +26,7 @@ from modelwatch.io.datasets import Dataset
 from modelwatch.io.parts import DatasetPart, plan_parts
 from modelwatch.settings import get_settings
 
-__all__ = ["ProfileRun", "profile_dataset"]
+__all__ = ["ProfileRun", "profile_batches", "profile_dataset"]
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,51 @@ def profile_dataset(
     return ProfileRun(statistics, profile, profile.item_count, len(parts), used, seconds)
 
 
+def profile_batches(
+    batches: Callable[[], Iterator[pa.RecordBatch]],
+    *,
+    names: list[str] | None = None,
+    top_values: int | None = None,
+    progress: Progress | None = None,
+    source: str = "input",
+) -> ProfileRun:
+    """Profile a stream of batches in this process, in row order. ``batches()`` is called again for the
+    second pass when a column turns out to mix numbers and strings.
+
+    Columns are named ``names`` by position when given (extra columns keep their own names), else by the
+    first batch's names; every batch must have as many columns as the first.
+
+    Raises:
+        EmptyDatasetError: the stream holds no row (``source`` names it in the message).
+    """
+    top_values = top_values or get_settings().top_values
+    started = time.perf_counter()
+    profile: DatasetProfile | None = None
+    for batch in batches():
+        if profile is None:
+            own = list(batch.schema.names)
+            columns = [names[i] if names and i < len(names) else own[i] for i in range(len(own))]
+            profile = DatasetProfile.zero(columns, top_values=top_values)
+        profile.update(batch)
+        if progress:
+            progress(batch.num_rows)
+    if profile is None or profile.item_count == 0:
+        raise EmptyDatasetError("no data rows", file=source)
+    positions = profile.incomplete_columns()
+    if positions:
+        _recount_categorical(profile, positions, batches())
+    statistics = profile.finalize()
+    seconds = time.perf_counter() - started
+    log.info(
+        "profiled %d rows x %d columns of %s in %.2fs",
+        profile.item_count,
+        len(profile.columns),
+        source,
+        seconds,
+    )
+    return ProfileRun(statistics, profile, profile.item_count, 1, 1, seconds)
+
+
 def _profile_in_processes(
     parts: list[DatasetPart], names: list[str], top_values: int, workers: int, progress: Progress | None
 ) -> DatasetProfile:
@@ -178,10 +223,16 @@ def _second_pass(dataset: Dataset, profile: DatasetProfile) -> None:
     positions = profile.incomplete_columns()
     if not positions:
         return
+    _recount_categorical(profile, positions, dataset.batches())
+
+
+def _recount_categorical(
+    profile: DatasetProfile, positions: list[int], batches: Iterator[pa.RecordBatch]
+) -> None:
     log.info("second pass for mixed-type columns: %s", [profile.columns[p].name for p in positions])
     for position in positions:
         profile.columns[position].categorical = None
         profile.columns[position].categorical_complete = True
-    for batch in dataset.batches():
+    for batch in batches:
         for position in positions:
             profile.columns[position].update_categorical(batch.column(position))

@@ -9,6 +9,10 @@ A file that was being written when its process died can end in a torn line. The 
 file is skipped and counted (``torn_lines``, logged with file and line) when it has no final ``\\n`` or
 is not valid JSON. A malformed line anywhere else is a :class:`~modelwatch.errors.DataError` naming the
 file and line. Blank lines are ignored. Naive ``datetime`` arguments are taken as UTC.
+
+This is the reference reader, one ``json.loads`` per line. The window path of
+:mod:`modelwatch.io.capture_table` reads whole files with ``pyarrow.json`` and falls back to
+:meth:`CaptureRead.records_of` for a file it cannot judge itself, so both agree on every rule above.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +28,7 @@ from typing import Any
 from modelwatch.errors import ConfigurationError, DataError, StorageError
 from modelwatch.io.storage import _to_uri, filesystem, join_uri, open_input
 
-__all__ = ["CaptureRead", "capture_files", "read_capture"]
+__all__ = ["CaptureRead", "capture_files", "log_torn_line", "parse_inference_time", "read_capture"]
 
 log = logging.getLogger("modelwatch.capture")
 
@@ -97,13 +101,17 @@ class CaptureRead:
 
     def _read_file(self, uri: str) -> Iterator[dict[str, Any]]:
         with open_input(uri) as stream:
-            previous: tuple[int, bytes] | None = None
-            for number, line in enumerate(stream, start=1):
-                if previous is not None:
-                    yield from self._record(uri, *previous, last=False)
-                previous = (number, line)
+            yield from self.records_of(uri, stream)
+
+    def records_of(self, uri: str, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
+        """The records of one file given as its lines (each with its ``\\n``), counted in this read."""
+        previous: tuple[int, bytes] | None = None
+        for number, line in enumerate(lines, start=1):
             if previous is not None:
-                yield from self._record(uri, *previous, last=True)
+                yield from self._record(uri, *previous, last=False)
+            previous = (number, line)
+        if previous is not None:
+            yield from self._record(uri, *previous, last=True)
 
     def _record(self, uri: str, number: int, line: bytes, *, last: bool) -> Iterator[dict[str, Any]]:
         if not line.strip():
@@ -118,7 +126,7 @@ class CaptureRead:
             if not last:
                 raise DataError(f"malformed capture record: {error}", file=uri, line=number) from error
             self.torn_lines += 1
-            log.warning("capture: skipped torn last line %d of %s (%s)", number, uri, error)
+            log_torn_line(uri, number, str(error))
             return
         moment = _inference_time(record, uri, number)
         if self.start <= moment < self.end:
@@ -128,18 +136,32 @@ class CaptureRead:
             self.outside_window += 1
 
 
+def log_torn_line(uri: str, number: int, reason: str) -> None:
+    """Log the skip of a torn last line (the caller counts it)."""
+    log.warning("capture: skipped torn last line %d of %s (%s)", number, uri, reason)
+
+
+def parse_inference_time(value: str) -> datetime:
+    """An ``inferenceTime`` as an aware UTC datetime: ``YYYY-MM-DDTHH:MM:SSZ`` or another ISO 8601 form.
+
+    Raises:
+        ValueError: ``value`` is neither.
+    """
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
 def _inference_time(record: dict[str, Any], uri: str, line: int) -> datetime:
     metadata = record.get("eventMetadata")
     value = metadata.get("inferenceTime") if isinstance(metadata, dict) else None
     if not isinstance(value, str):
         raise DataError("capture record has no eventMetadata.inferenceTime", file=uri, line=line)
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        try:
-            return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError as error:
-            raise DataError(f"bad eventMetadata.inferenceTime {value!r}", file=uri, line=line) from error
+        return parse_inference_time(value)
+    except ValueError as error:
+        raise DataError(f"bad eventMetadata.inferenceTime {value!r}", file=uri, line=line) from error
 
 
 def read_capture(root_uri: str, endpoint: str, variant: str, start: datetime, end: datetime) -> CaptureRead:

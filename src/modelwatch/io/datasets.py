@@ -120,7 +120,7 @@ def _columns_of(file: str, format: DatasetFormat, header: bool) -> list[str] | N
 
 
 def read_dataset(
-    uri: str,
+    uri: str | list[str],
     format: DatasetFormat | str | None = None,
     *,
     header: bool = False,
@@ -129,7 +129,8 @@ def read_dataset(
     """Open the dataset at ``uri`` (file, folder, glob, ``s3://`` prefix) and read its column names.
 
     Args:
-        uri: where the data is; folders and prefixes are read recursively, hidden files skipped.
+        uri: where the data is; folders and prefixes are read recursively, hidden files skipped. A list
+            of URIs reads them all, in order, as one dataset.
         format: ``csv``, ``json`` (JSON Lines) or ``parquet``; None infers it from the extension.
         header: CSV only — the first line of each file holds column names (else ``_c0``, ``_c1``…).
         batch_rows: most rows per batch; defaults to the ``MODELWATCH_BATCH_ROWS`` setting.
@@ -143,7 +144,9 @@ def read_dataset(
     rows = get_settings().batch_rows if batch_rows is None else batch_rows
     if rows < 1:
         raise ConfigurationError(f"batch_rows must be at least 1; got {rows}")
-    files = list_files(uri)
+    sources = [uri] if isinstance(uri, str) else list(uri)
+    uri = sources[0] if len(sources) == 1 else f"{sources[0]} (+{len(sources) - 1} more)" if sources else "[]"
+    files = [file for source in sources for file in list_files(source)]
     if not files:
         raise EmptyDatasetError("no data files (the folder is empty or holds only hidden files)", file=uri)
     kind = infer_format(files[0]) if format is None else _parse_format(format)

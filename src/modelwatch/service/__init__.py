@@ -1,0 +1,1 @@
+"""The monitoring service: metadata store, service functions, scheduler and job runner."""

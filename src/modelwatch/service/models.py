@@ -1,0 +1,176 @@
+"""The metadata store's tables (SQLAlchemy 2). The Alembic migrations under ``migrations/`` create them;
+a test checks that the two agree.
+
+The database holds metadata and metric time series, never the only copy of a result: results live as
+files under each execution's ``output_uri``.
+
+Exactly one execution per (schedule, scheduled time) is enforced by the unique key
+``uq_execution_slot``; schedulers insert slots with "insert, ignore if present", so a restarted or
+second scheduler can never duplicate a slot.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "BaselineJob",
+    "Endpoint",
+    "Execution",
+    "JobDefinitionRow",
+    "Metric",
+    "Schedule",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC (the same on SQLite and PostgreSQL), read back as aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: sa.JSON(),
+        list[str]: sa.JSON(),
+    }
+
+
+class Endpoint(Base):
+    __tablename__ = "endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    variants: Mapped[list[str]]
+    data_capture_config: Mapped[dict[str, Any] | None]
+    capture_uri: Mapped[str] = mapped_column(sa.String(1024))
+    status: Mapped[str] = mapped_column(sa.String(32), default="InService")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BaselineJob(Base):
+    __tablename__ = "baseline_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    monitoring_type: Mapped[str] = mapped_column(sa.String(32))
+    dataset_uri: Mapped[str] = mapped_column(sa.String(1024))
+    dataset_format: Mapped[dict[str, Any] | None]
+    output_uri: Mapped[str] = mapped_column(sa.String(1024))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(1024))
+    statistics_uri: Mapped[str | None] = mapped_column(sa.String(1024))
+    constraints_uri: Mapped[str | None] = mapped_column(sa.String(1024))
+    log_uri: Mapped[str | None] = mapped_column(sa.String(1024))
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+
+class JobDefinitionRow(Base):
+    """A named monitoring job definition that schedules can share (SageMaker's ``*JobDefinition``)."""
+
+    __tablename__ = "job_definitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    monitoring_type: Mapped[str] = mapped_column(sa.String(32))
+    endpoint_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
+    definition: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Schedule(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    monitoring_type: Mapped[str] = mapped_column(sa.String(32))
+    schedule_expression: Mapped[str] = mapped_column(sa.String(256))
+    data_analysis_start_time: Mapped[str | None] = mapped_column(sa.String(15))
+    data_analysis_end_time: Mapped[str | None] = mapped_column(sa.String(15))
+    definition: Mapped[dict[str, Any]]
+    endpoint_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
+    status: Mapped[str] = mapped_column(sa.String(32))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(1024))
+    # the scheduler has created the executions of every slot up to and including this time
+    planned_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    executions: Mapped[list[Execution]] = relationship(back_populates="schedule", passive_deletes=True)
+
+
+class Execution(Base):
+    __tablename__ = "executions"
+    __table_args__ = (
+        sa.UniqueConstraint("schedule_id", "scheduled_time", name="uq_execution_slot"),
+        sa.Index("ix_executions_status_scheduled", "status", "scheduled_time"),
+        sa.Index("ix_executions_schedule_scheduled", "schedule_name", "scheduled_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # kept after its schedule is deleted (SageMaker keeps the execution history)
+    schedule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schedules.id", ondelete="SET NULL"))
+    schedule_name: Mapped[str] = mapped_column(sa.String(63))
+    endpoint_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
+    monitoring_type: Mapped[str] = mapped_column(sa.String(32))
+    scheduled_time: Mapped[datetime]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    definition: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(sa.String(32))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(1024))
+    exit_message: Mapped[str | None] = mapped_column(sa.String(1024))
+    output_uri: Mapped[str] = mapped_column(sa.String(1024))
+    log_uri: Mapped[str | None] = mapped_column(sa.String(1024))
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(128))
+    stop_requested: Mapped[bool] = mapped_column(default=False)
+    violation_count: Mapped[int | None]
+    record_count: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    schedule: Mapped[Schedule | None] = relationship(back_populates="executions")
+
+
+class Metric(Base):
+    """One point of a metric time series, emitted by an execution (``cloudwatch_metrics.jsonl``)."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (sa.Index("ix_metrics_series", "schedule_name", "name", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    execution_id: Mapped[int] = mapped_column(sa.ForeignKey("executions.id", ondelete="CASCADE"), index=True)
+    schedule_name: Mapped[str] = mapped_column(sa.String(63))
+    endpoint_name: Mapped[str | None] = mapped_column(sa.String(63))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    timestamp: Mapped[datetime]
+    value: Mapped[float] = mapped_column(sa.Float)

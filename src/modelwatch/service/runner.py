@@ -1,0 +1,388 @@
+"""The job runner: each execution (and baselining job) runs in its own subprocess, watched by a thread.
+
+The runner claims an execution (``Pending`` → ``InProgress``, atomically), writes its ``job.json`` into a
+work folder under ``{data_dir}/work/``, starts ``python -m modelwatch.service.job`` in a new process
+group with stdout and stderr going to ``execution.log``, and watches it:
+
+* past the definition's ``max_runtime_seconds`` the process group is terminated (then killed) and the
+  execution ends ``Stopped`` with the reason;
+* a stop request (``Stopping``) does the same, checked every couple of seconds;
+* otherwise the job's ``message`` gives ``Completed`` / ``CompletedWithViolations``, its ``failure`` file
+  the reason of a ``Failed`` one, and a process that died without either is ``Failed`` with its exit code.
+
+Then the log is copied beside the results (``{output_uri}/execution.log``), the metrics of
+``cloudwatch_metrics.jsonl`` are stored, and the outcome is recorded. Whatever the job does, the
+runner and the service keep going.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from modelwatch.errors import ModelwatchError
+from modelwatch.io.storage import join_uri, write_bytes
+from modelwatch.service import jobspec as job_module
+from modelwatch.service.baselines import claim_baseline_job, finish_baseline_job, get_baseline_job
+from modelwatch.service.db import Database
+from modelwatch.service.endpoints import get_endpoint
+from modelwatch.service.executions import claim_execution, finish_execution, get_execution
+from modelwatch.service.metrics import parse_metric_lines, record_metrics
+from modelwatch.service.models import Execution, utcnow
+from modelwatch.service.schemas import ExecutionStatus, JobStatus
+from modelwatch.settings import get_settings
+
+__all__ = ["Runner", "recover_orphans", "worker_id"]
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 3.0
+STOP_CHECK_SECONDS = 2.0
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process, recorded on the executions it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Task:
+    def __init__(self, kind: str, key: str, work: Path, max_runtime: float) -> None:
+        self.kind = kind  # "execution" | "baseline"
+        self.key = key
+        self.work = work
+        self.max_runtime = max_runtime
+        self.thread: threading.Thread | None = None
+
+
+class Runner:
+    """Runs at most ``capacity`` jobs at once, each in its own subprocess."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        capacity: int | None = None,
+        work_root: Path | None = None,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        settings = get_settings()
+        self.db = db
+        self.capacity = capacity or settings.resolved_max_concurrent_executions()
+        self.work_root = work_root or Path(settings.data_dir).expanduser() / "work"
+        self.poll_seconds = poll_seconds
+        self.worker = worker_id()
+        self._tasks: dict[str, _Task] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    # -- starting ---------------------------------------------------------------------------------
+
+    def free_slots(self) -> int:
+        with self._lock:
+            return max(self.capacity - len(self._tasks), 0)
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return list(self._tasks)
+
+    def start_execution(self, execution_id: int) -> bool:
+        """Claim and start an execution; False if it was not ``Pending`` any more (another runner has it)."""
+        if self._stopping.is_set() or not self.free_slots():
+            return False
+        with self.db.session() as session:
+            if not claim_execution(session, execution_id, self.worker):
+                return False
+            row = get_execution(session, execution_id)
+            spec, max_runtime = self._execution_spec(session, row)
+        return self._launch("execution", str(execution_id), spec, max_runtime)
+
+    def start_baseline(self, name: str) -> bool:
+        """Claim and start a baselining job; False if another runner has it."""
+        if self._stopping.is_set() or not self.free_slots():
+            return False
+        with self.db.session() as session:
+            if not claim_baseline_job(session, name, self.worker):
+                return False
+            row = get_baseline_job(session, name)
+            spec = job_module.JobSpec(
+                kind="baseline",
+                name=row.name,
+                output_uri=row.output_uri,
+                monitoring_type=row.monitoring_type,
+                dataset_uri=row.dataset_uri,
+                dataset_format=row.dataset_format,
+            )
+        return self._launch("baseline", name, spec, 86_400)
+
+    def _execution_spec(self, session: sa.orm.Session, row: Execution) -> tuple[job_module.JobSpec, float]:
+        definition = row.definition
+        capture_uri, variants = None, []
+        if row.endpoint_name:
+            try:
+                endpoint = get_endpoint(session, row.endpoint_name)
+                capture_uri, variants = endpoint.capture_uri, list(endpoint.variants)
+            except ModelwatchError:
+                pass  # the job reports the missing input
+        spec = job_module.JobSpec(
+            kind="monitoring",
+            name=row.schedule_name,
+            output_uri=row.output_uri,
+            monitoring_type=row.monitoring_type,
+            definition=definition,
+            execution_id=row.id,
+            endpoint_name=row.endpoint_name,
+            variants=variants,
+            capture_uri=capture_uri,
+            window_start=_format_time(row.window_start),
+            window_end=_format_time(row.window_end),
+        )
+        return spec, float(definition.get("max_runtime_seconds", 3600))
+
+    def _launch(self, kind: str, key: str, spec: job_module.JobSpec, max_runtime: float) -> bool:
+        work = self.work_root / f"{kind}-{key}-{int(time.time() * 1000)}"
+        task = _Task(kind, key, work, max_runtime)
+        with self._lock:
+            self._tasks[f"{kind}:{key}"] = task
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+            (work / job_module.JOB_FILE).write_text(json.dumps(asdict(spec)))
+        except OSError as error:
+            self._finish(
+                task, ExecutionStatus.FAILED, f"cannot prepare the job's work folder {work}: {error}"
+            )
+            return True
+        task.thread = threading.Thread(
+            target=self._watch, args=(task,), name=f"job-{kind}-{key}", daemon=True
+        )
+        task.thread.start()
+        return True
+
+    # -- watching ---------------------------------------------------------------------------------
+
+    def _watch(self, task: _Task) -> None:
+        try:
+            status, reason = self._supervise(task)
+        except Exception as error:  # never let a watcher thread die silently
+            log.exception("runner: %s %s", task.kind, task.key)
+            status, reason = ExecutionStatus.FAILED, f"InternalError: {type(error).__name__}: {error}"
+        self._finish(task, status, reason)
+
+    def _supervise(self, task: _Task) -> tuple[ExecutionStatus, str | None]:
+        log_file = task.work / job_module.LOG_FILE
+        with open(log_file, "ab") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "modelwatch.service.job", str(task.work)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        log.info("runner: %s %s started (pid %d)", task.kind, task.key, process.pid)
+        started = time.monotonic()
+        checked = started
+        while True:
+            try:
+                code = process.wait(timeout=self.poll_seconds)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if now - started > task.max_runtime:
+                _terminate(process)
+                return ExecutionStatus.STOPPED, (
+                    f"Stopped: the job ran past MaxRuntimeInSeconds ({task.max_runtime:g} s)"
+                )
+            if task.kind == "execution" and now - checked > STOP_CHECK_SECONDS:
+                checked = now
+                if self._stop_requested(int(task.key)) or self._stopping.is_set():
+                    _terminate(process)
+                    return ExecutionStatus.STOPPED, "Stopped by request"
+        if code == 0 and (task.work / job_module.MESSAGE_FILE).exists():
+            message = (task.work / job_module.MESSAGE_FILE).read_text()
+            if message.startswith("CompletedWithViolations"):
+                return ExecutionStatus.COMPLETED_WITH_VIOLATIONS, None
+            return ExecutionStatus.COMPLETED, None
+        failure = task.work / job_module.FAILURE_FILE
+        if failure.exists():
+            return ExecutionStatus.FAILED, failure.read_text() or f"the job failed (exit code {code})"
+        if code < 0:
+            return (
+                ExecutionStatus.FAILED,
+                f"the job process was killed by signal {signal.Signals(-code).name}",
+            )
+        return ExecutionStatus.FAILED, f"the job process exited with code {code} without a result"
+
+    def _stop_requested(self, execution_id: int) -> bool:
+        with self.db.session() as session:
+            return bool(
+                session.scalar(sa.select(Execution.stop_requested).where(Execution.id == execution_id))
+            )
+
+    # -- finishing --------------------------------------------------------------------------------
+
+    def _finish(self, task: _Task, status: ExecutionStatus, reason: str | None) -> None:
+        try:
+            if task.kind == "execution":
+                self._finish_execution(task, status, reason)
+            else:
+                self._finish_baseline(task, status, reason)
+        except Exception:
+            log.exception("runner: cannot record the outcome of %s %s", task.kind, task.key)
+        finally:
+            with self._lock:
+                self._tasks.pop(f"{task.kind}:{task.key}", None)
+        log.info(
+            "runner: %s %s ended %s%s", task.kind, task.key, status.value, f": {reason}" if reason else ""
+        )
+
+    def _read(self, task: _Task, name: str) -> str | None:
+        path = task.work / name
+        return path.read_text() if path.exists() else None
+
+    def _publish_log(self, task: _Task, output_uri: str) -> str:
+        local = task.work / job_module.LOG_FILE
+        target = join_uri(output_uri, job_module.LOG_FILE)
+        try:
+            write_bytes(target, local.read_bytes() if local.exists() else b"")
+            return target
+        except (ModelwatchError, OSError) as error:
+            log.warning("runner: cannot copy %s to %s: %s", local, target, error)
+            return str(local)
+
+    def _finish_execution(self, task: _Task, status: ExecutionStatus, reason: str | None) -> None:
+        execution_id = int(task.key)
+        result = json.loads(self._read(task, job_module.RESULT_FILE) or "{}")
+        metrics_text = self._read(task, job_module.METRICS_FILE) or ""
+        with self.db.session() as session:
+            row = get_execution(session, execution_id)
+            log_uri = self._publish_log(task, row.output_uri)
+            points = []
+            if metrics_text:
+                try:
+                    points = parse_metric_lines(
+                        metrics_text.splitlines(), file=str(task.work / job_module.METRICS_FILE)
+                    )
+                except ModelwatchError as error:
+                    log.warning("runner: metrics of execution %d not stored: %s", execution_id, error)
+            record_metrics(session, row, points)
+            finish_execution(
+                session,
+                execution_id,
+                status,
+                failure_reason=reason,
+                exit_message=self._read(task, job_module.MESSAGE_FILE),
+                log_uri=log_uri,
+                violation_count=result.get("violations"),
+                record_count=result.get("records"),
+            )
+        if status in (ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED_WITH_VIOLATIONS):
+            shutil.rmtree(task.work, ignore_errors=True)
+
+    def _finish_baseline(self, task: _Task, status: ExecutionStatus, reason: str | None) -> None:
+        result = json.loads(self._read(task, job_module.RESULT_FILE) or "{}")
+        with self.db.session() as session:
+            row = get_baseline_job(session, task.key)
+            finish_baseline_job(
+                session,
+                task.key,
+                JobStatus.COMPLETED if status == ExecutionStatus.COMPLETED else JobStatus.FAILED,
+                failure_reason=reason,
+                statistics_uri=result.get("statistics_uri"),
+                constraints_uri=result.get("constraints_uri"),
+                log_uri=self._publish_log(task, row.output_uri),
+            )
+
+    # -- shutting down ----------------------------------------------------------------------------
+
+    def shutdown(self, *, timeout: float = 30.0) -> None:
+        """Let running jobs finish for up to ``timeout`` seconds, then stop the rest (``Stopped``)."""
+        deadline = time.monotonic() + timeout
+        for task in self._snapshot():
+            if task.thread is not None:
+                task.thread.join(max(deadline - time.monotonic(), 0))
+        self._stopping.set()
+        for task in self._snapshot():
+            if task.thread is not None:
+                task.thread.join(STOP_CHECK_SECONDS + STOP_GRACE_SECONDS + 5)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no job runs; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._snapshot():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _snapshot(self) -> list[_Task]:
+        with self._lock:
+            return list(self._tasks.values())
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the job's process group, then SIGKILL it after a grace period."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_orphans(db: Database) -> int:
+    """Fail the executions left ``InProgress`` / ``Stopping`` by a dead runner on this host; returns how many.
+
+    A runner on another host, or a live process here, keeps its executions.
+    """
+    host = socket.gethostname()
+    now = utcnow()
+    recovered = 0
+    with db.session() as session:
+        rows = session.scalars(
+            sa.select(Execution).where(
+                Execution.status.in_([ExecutionStatus.IN_PROGRESS.value, ExecutionStatus.STOPPING.value]),
+                Execution.claimed_by.like(f"{host}:%"),
+            )
+        ).all()
+        for row in rows:
+            pid = int((row.claimed_by or ":0").rsplit(":", 1)[1] or 0)
+            if pid and _alive(pid):
+                continue
+            stopping = row.status == ExecutionStatus.STOPPING.value
+            row.status = (ExecutionStatus.STOPPED if stopping else ExecutionStatus.FAILED).value
+            row.failure_reason = "the scheduler process running this execution ended before it did"
+            row.ended_at = now
+            recovered += 1
+    if recovered:
+        log.warning("runner: %d executions of ended runner processes marked failed", recovered)
+    return recovered

@@ -1,0 +1,159 @@
+"""The scheduler loop: plan each schedule's due slots, then start pending executions.
+
+Every tick (``MODELWATCH_SCHEDULER_INTERVAL`` seconds):
+
+1. **Plan.** For every ``Scheduled`` cron schedule, the slots in ``(planned_until, now]`` become
+   ``Pending`` executions with their analysis windows, inserted with "ignore if present" on the unique
+   (schedule, scheduled time) key, so a restarted or second scheduler never duplicates one. Slots older
+   than ``MODELWATCH_CATCH_UP_HOURS`` (after downtime) are skipped and logged, not run.
+2. **Dispatch.** ``Pending`` executions whose time has come start, oldest slot first, as long as the
+   runner has room; each is claimed atomically, so two schedulers never run the same one. Pending
+   baselining jobs start the same way.
+
+The clock is a parameter, so tests drive the scheduler through simulated days.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from modelwatch.errors import ModelwatchError
+from modelwatch.service.db import Database
+from modelwatch.service.executions import insert_slots
+from modelwatch.service.models import BaselineJob, Execution, Schedule, utcnow
+from modelwatch.service.runner import Runner, recover_orphans
+from modelwatch.service.schedule_expression import parse_schedule_expression
+from modelwatch.service.schedules import schedule_output_uri, window_of
+from modelwatch.service.schemas import ExecutionStatus, JobStatus, ScheduleStatus
+from modelwatch.settings import get_settings
+
+__all__ = ["Scheduler", "Tick"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one tick did."""
+
+    planned: int  # new executions created
+    skipped: int  # missed slots older than the catch-up bound
+    started: int  # executions and baselining jobs started
+
+
+class Scheduler:
+    """Plans and starts executions. Without a runner it only plans (useful to test and to benchmark)."""
+
+    def __init__(
+        self,
+        db: Database,
+        runner: Runner | None = None,
+        *,
+        clock: Clock = utcnow,
+        catch_up: timedelta | None = None,
+        interval: float | None = None,
+    ) -> None:
+        settings = get_settings()
+        self.db = db
+        self.runner = runner
+        self.clock = clock
+        self.catch_up = catch_up if catch_up is not None else timedelta(hours=settings.catch_up_hours)
+        self.interval = interval if interval is not None else settings.scheduler_interval
+        self._stop = threading.Event()
+
+    def tick(self) -> Tick:
+        now = self.clock()
+        planned, skipped = self.plan(now)
+        started = self.dispatch(now) if self.runner is not None else 0
+        return Tick(planned, skipped, started)
+
+    def plan(self, now: datetime) -> tuple[int, int]:
+        """Create the executions of every slot due by ``now``; returns (created, skipped as too old)."""
+        created = skipped = 0
+        oldest = now - self.catch_up
+        with self.db.session() as session:
+            schedules = session.scalars(
+                sa.select(Schedule).where(Schedule.status == ScheduleStatus.SCHEDULED.value)
+            ).all()
+            slots = []
+            for schedule in schedules:
+                try:
+                    expression = parse_schedule_expression(schedule.schedule_expression)
+                    if expression.kind != "cron":
+                        continue
+                    after = schedule.planned_until or schedule.created_at
+                    due = expression.slots(after, now)
+                except (ModelwatchError, ValueError) as error:  # a schedule broken by hand in the database
+                    schedule.status = ScheduleStatus.FAILED.value
+                    schedule.failure_reason = f"cannot plan: {error}"[:1024]
+                    log.error("scheduler: schedule %s failed: %s", schedule.name, error)
+                    continue
+                if not due:
+                    continue
+                kept = [slot for slot in due if slot >= oldest]
+                if len(kept) < len(due):
+                    skipped += len(due) - len(kept)
+                    log.warning(
+                        "scheduler: %s: skipped %d missed slots from %s, older than the catch-up bound %s",
+                        schedule.name,
+                        len(due) - len(kept),
+                        due[0].isoformat(),
+                        self.catch_up,
+                    )
+                root = schedule_output_uri(schedule)
+                slots.extend((schedule, slot, window_of(schedule, slot), root) for slot in kept)
+                schedule.planned_until = due[-1]
+            created = insert_slots(session, slots)
+        if created:
+            log.info("scheduler: planned %d executions", created)
+        return created, skipped
+
+    def dispatch(self, now: datetime) -> int:
+        """Start pending executions due by ``now`` (oldest first) and pending baselining jobs."""
+        assert self.runner is not None
+        started = 0
+        room = self.runner.free_slots()
+        if room <= 0:
+            return 0
+        with self.db.session() as session:
+            baselines = session.scalars(
+                sa.select(BaselineJob.name)
+                .where(BaselineJob.status == JobStatus.IN_PROGRESS.value, BaselineJob.claimed_by.is_(None))
+                .order_by(BaselineJob.id)
+                .limit(room)
+            ).all()
+            pending = session.scalars(
+                sa.select(Execution.id)
+                .where(Execution.status == ExecutionStatus.PENDING.value, Execution.scheduled_time <= now)
+                .order_by(Execution.scheduled_time, Execution.id)
+                .limit(room)
+            ).all()
+        for name in baselines:
+            started += self.runner.start_baseline(name)
+        for execution_id in pending:
+            if not self.runner.free_slots():
+                break
+            started += self.runner.start_execution(execution_id)
+        return started
+
+    def run_forever(self) -> None:
+        """Tick every ``interval`` seconds until :meth:`stop`; a failing tick is logged and retried."""
+        recover_orphans(self.db)
+        log.info("scheduler: running, a tick every %gs", self.interval)
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler: tick failed; retrying in %gs", self.interval)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()

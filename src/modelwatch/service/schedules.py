@@ -1,0 +1,395 @@
+"""Monitoring schedules: create, describe, list, update, start, stop, delete, and run one now.
+
+A schedule pairs a schedule expression (``cron(0 * ? * * *)``, a 5-field cron, or ``NOW``) with a job
+definition. Creating or updating one validates everything that can be checked up front, naming the
+field: the expression and offsets, the endpoint, the baseline files (they must be SageMaker files),
+the scripts (they must exist and compile), the max runtime against the schedule's period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from modelwatch.errors import (
+    ConflictError,
+    FormatError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from modelwatch.io.storage import exists, read_text
+from modelwatch.monitors.data_quality import read_baseline
+from modelwatch.service.endpoints import get_endpoint
+from modelwatch.service.executions import create_execution, stop_open_executions
+from modelwatch.service.layout import monitoring_uri
+from modelwatch.service.models import Execution, Schedule, utcnow
+from modelwatch.service.paging import page
+from modelwatch.service.schedule_expression import (
+    ScheduleExpression,
+    analysis_window,
+    now_window,
+    parse_offset,
+    parse_schedule_expression,
+    validate_max_runtime,
+)
+from modelwatch.service.schemas import (
+    ExecutionStatus,
+    ExecutionView,
+    JobDefinition,
+    MonitoringType,
+    Page,
+    ScheduleSpec,
+    ScheduleStatus,
+    ScheduleUpdate,
+    ScheduleView,
+)
+
+__all__ = [
+    "SUPPORTED_TYPES",
+    "create_schedule",
+    "delete_schedule",
+    "describe_schedule",
+    "get_schedule",
+    "list_schedules",
+    "run_now",
+    "schedule_expression",
+    "schedule_output_uri",
+    "start_schedule",
+    "stop_schedule",
+    "update_schedule",
+    "window_of",
+]
+
+KIND = "monitoring schedule"
+
+SUPPORTED_TYPES = frozenset({MonitoringType.DATA_QUALITY})
+"""Monitoring types whose executions this version runs; other types are refused at creation."""
+
+DEFAULT_MAX_RUNTIME = 3600
+
+SortBy = Literal["Name", "CreationTime", "Status"]
+SortOrder = Literal["Ascending", "Descending"]
+
+
+def get_schedule(session: Session, name: str, *, for_update: bool = False) -> Schedule:
+    query = sa.select(Schedule).where(Schedule.name == name)
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFoundError(KIND, name)
+    return row
+
+
+def _last_status(session: Session, schedule_id: int) -> ExecutionStatus | None:
+    status = session.scalar(
+        sa.select(Execution.status)
+        .where(Execution.schedule_id == schedule_id)
+        .order_by(Execution.scheduled_time.desc())
+        .limit(1)
+    )
+    return ExecutionStatus(status) if status else None
+
+
+def _view(session: Session, row: Schedule) -> ScheduleView:
+    return ScheduleView(
+        name=row.name,
+        monitoring_type=MonitoringType(row.monitoring_type),
+        schedule_expression=row.schedule_expression,
+        data_analysis_start_time=row.data_analysis_start_time,
+        data_analysis_end_time=row.data_analysis_end_time,
+        definition=JobDefinition.model_validate(row.definition),
+        endpoint_name=row.endpoint_name,
+        status=ScheduleStatus(row.status),
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_execution_status=_last_status(session, row.id),
+    )
+
+
+def schedule_expression(row: Schedule) -> ScheduleExpression:
+    return parse_schedule_expression(row.schedule_expression)
+
+
+def _check_uri(uri: str | None, field: str) -> None:
+    if uri is None:
+        return
+    try:
+        found = exists(uri)
+    except StorageError as error:
+        raise ValidationError(str(error), field=field) from None
+    if not found:
+        raise ValidationError(f"{uri} does not exist", field=field)
+
+
+def _check_script(uri: str | None, field: str) -> None:
+    if uri is None:
+        return
+    _check_uri(uri, field)
+    try:
+        compile(read_text(uri), uri, "exec")
+    except SyntaxError as error:
+        raise ValidationError(f"{uri}, line {error.lineno}: SyntaxError: {error.msg}", field=field) from None
+    except (StorageError, UnicodeDecodeError, ValueError) as error:
+        raise ValidationError(f"{uri}: {error}", field=field) from None
+
+
+def _check_definition(
+    session: Session,
+    definition: JobDefinition,
+    monitoring_type: MonitoringType,
+    expression: ScheduleExpression,
+) -> None:
+    if monitoring_type not in SUPPORTED_TYPES:
+        raise ValidationError(
+            f"{monitoring_type.value} schedules are not available in this version; "
+            f"available: {', '.join(sorted(t.value for t in SUPPORTED_TYPES))}",
+            field="monitoring_type",
+        )
+    source = definition.input
+    if definition.endpoint_input is not None:
+        endpoint = get_endpoint(session, definition.endpoint_input.endpoint_name)
+        variant = definition.endpoint_input.variant_name
+        if variant is not None and variant not in endpoint.variants:
+            raise ValidationError(
+                f"endpoint {endpoint.name!r} has no variant {variant!r} "
+                f"(it has {', '.join(endpoint.variants)})",
+                field="definition.endpoint_input.variant_name",
+            )
+    prefix = "definition.endpoint_input" if definition.endpoint_input else "definition.batch_transform_input"
+    for name in ("start_time_offset", "end_time_offset"):
+        value = getattr(source, name)
+        if value is not None:
+            parse_offset(value, field=f"{prefix}.{name}")
+    stats, constraints = definition.baseline_statistics_uri, definition.baseline_constraints_uri
+    if (stats is None) != (constraints is None):
+        raise ValidationError(
+            "give both baseline_statistics_uri and baseline_constraints_uri, or neither",
+            field="definition.baseline_constraints_uri" if stats else "definition.baseline_statistics_uri",
+        )
+    if stats is not None and constraints is not None:
+        _check_uri(stats, "definition.baseline_statistics_uri")
+        _check_uri(constraints, "definition.baseline_constraints_uri")
+        try:
+            read_baseline(stats, constraints)
+        except FormatError as error:
+            field = (
+                "definition.baseline_constraints_uri"
+                if error.file == constraints
+                else ("definition.baseline_statistics_uri")
+            )
+            raise ValidationError(f"not a SageMaker baseline file: {error}", field=field) from None
+    _check_script(definition.record_preprocessor_script, "definition.record_preprocessor_script")
+    _check_script(definition.post_analytics_processor_script, "definition.post_analytics_processor_script")
+    if expression.kind == "cron" and definition.max_runtime_seconds is not None:
+        validate_max_runtime(definition.max_runtime_seconds, expression, monitoring_type.value)
+
+
+def _with_runtime(
+    definition: JobDefinition, expression: ScheduleExpression, kind: MonitoringType
+) -> JobDefinition:
+    """The definition with ``max_runtime_seconds`` filled in: one hour, or the schedule's period if shorter
+    (half of it for ModelQuality and ModelBias, whose merge job shares the time)."""
+    if definition.max_runtime_seconds is not None:
+        return definition
+    limit = DEFAULT_MAX_RUNTIME
+    if expression.kind == "cron":
+        period = int(expression.shortest_period().total_seconds())
+        limit = min(
+            limit,
+            period // 2 if kind in (MonitoringType.MODEL_QUALITY, MonitoringType.MODEL_BIAS) else period,
+        )
+    return definition.model_copy(update={"max_runtime_seconds": max(limit, 1)})
+
+
+def _now_offsets(start: str | None, end: str | None) -> tuple[timedelta, timedelta]:
+    if start is None or end is None:
+        missing = "data_analysis_start_time" if start is None else "data_analysis_end_time"
+        raise ValidationError("required when the schedule expression is NOW", field=missing)
+    return (
+        parse_offset(start, field="data_analysis_start_time"),
+        parse_offset(end, field="data_analysis_end_time"),
+    )
+
+
+def _output_uri(definition: JobDefinition, name: str) -> str:
+    return definition.output_uri or monitoring_uri(definition.endpoint_name, name)
+
+
+def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | None = None) -> ScheduleView:
+    """Create a schedule; it is ``Scheduled`` at once. Slots after ``now`` run; ``NOW`` runs one at once.
+
+    Raises:
+        ConflictError: the name is taken.
+        NotFoundError: the endpoint does not exist.
+        ValidationError: a field breaks a rule (named in the error).
+    """
+    now = now or utcnow()
+    expression = parse_schedule_expression(spec.schedule_expression)
+    _check_definition(session, spec.definition, spec.monitoring_type, expression)
+    definition = _with_runtime(spec.definition, expression, spec.monitoring_type)
+    window = None
+    if expression.kind == "now":
+        window = now_window(now, *_now_offsets(spec.data_analysis_start_time, spec.data_analysis_end_time))
+    elif spec.data_analysis_start_time or spec.data_analysis_end_time:
+        raise ValidationError(
+            "only allowed when the schedule expression is NOW", field="data_analysis_start_time"
+        )
+    if session.scalar(sa.select(Schedule.id).where(Schedule.name == spec.name)) is not None:
+        raise ConflictError(f"monitoring schedule {spec.name!r} already exists")
+    row = Schedule(
+        name=spec.name,
+        monitoring_type=spec.monitoring_type.value,
+        schedule_expression=spec.schedule_expression,
+        data_analysis_start_time=spec.data_analysis_start_time,
+        data_analysis_end_time=spec.data_analysis_end_time,
+        definition=definition.model_dump(mode="json", by_alias=True, exclude_none=True),
+        endpoint_name=definition.endpoint_name,
+        status=ScheduleStatus.SCHEDULED.value,
+        planned_until=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    if window is not None:
+        create_execution(
+            session, row, now.replace(microsecond=0), window, _output_uri(spec.definition, row.name)
+        )
+    return _view(session, row)
+
+
+def describe_schedule(session: Session, name: str) -> ScheduleView:
+    return _view(session, get_schedule(session, name))
+
+
+def list_schedules(
+    session: Session,
+    *,
+    endpoint_name: str | None = None,
+    status: ScheduleStatus | None = None,
+    monitoring_type: MonitoringType | None = None,
+    name_contains: str | None = None,
+    sort_by: SortBy = "CreationTime",
+    sort_order: SortOrder = "Descending",
+    max_results: int = 10,
+    next_token: str | None = None,
+) -> Page[ScheduleView]:
+    """One page of schedules, filtered and sorted as SageMaker's ``ListMonitoringSchedules``."""
+    query = sa.select(Schedule)
+    if endpoint_name:
+        query = query.where(Schedule.endpoint_name == endpoint_name)
+    if status:
+        query = query.where(Schedule.status == ScheduleStatus(status).value)
+    if monitoring_type:
+        query = query.where(Schedule.monitoring_type == MonitoringType(monitoring_type).value)
+    if name_contains:
+        query = query.where(Schedule.name.contains(name_contains, autoescape=True))
+    column = {"Name": Schedule.name, "CreationTime": Schedule.created_at, "Status": Schedule.status}[sort_by]
+    ordered = column.asc() if sort_order == "Ascending" else column.desc()
+    rows, token = page(session, query.order_by(ordered, Schedule.id), max_results, next_token)
+    return Page[ScheduleView](items=[_view(session, r) for r in rows], next_token=token)
+
+
+def update_schedule(
+    session: Session, name: str, update: ScheduleUpdate, *, now: datetime | None = None
+) -> ScheduleView:
+    """Change a schedule's expression, NOW window or definition; slots after ``now`` use the new values."""
+    row = get_schedule(session, name, for_update=True)
+    text = update.schedule_expression or row.schedule_expression
+    expression = parse_schedule_expression(text)
+    definition = update.definition or JobDefinition.model_validate(row.definition)
+    if update.definition is not None and update.definition.endpoint_name != row.endpoint_name:
+        raise ValidationError("a schedule cannot move to another endpoint", field="definition.endpoint_input")
+    _check_definition(session, definition, MonitoringType(row.monitoring_type), expression)
+    if update.definition is not None or update.schedule_expression is not None:
+        definition = _with_runtime(
+            definition.model_copy(update={"max_runtime_seconds": update.definition.max_runtime_seconds})
+            if update.definition is not None
+            else definition,
+            expression,
+            MonitoringType(row.monitoring_type),
+        )
+    start = update.data_analysis_start_time or row.data_analysis_start_time
+    end = update.data_analysis_end_time or row.data_analysis_end_time
+    if expression.kind == "now":
+        _now_offsets(start, end)
+    row.schedule_expression = text
+    row.data_analysis_start_time, row.data_analysis_end_time = start, end
+    row.definition = definition.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if text != row.schedule_expression or expression.kind == "cron":
+        row.planned_until = max(row.planned_until or (now or utcnow()), now or utcnow())
+    row.updated_at = now or utcnow()
+    session.flush()
+    return _view(session, row)
+
+
+def start_schedule(session: Session, name: str, *, now: datetime | None = None) -> ScheduleView:
+    """Resume a stopped schedule; slots missed while it was stopped are not run."""
+    row = get_schedule(session, name, for_update=True)
+    if row.status != ScheduleStatus.SCHEDULED.value:
+        row.status = ScheduleStatus.SCHEDULED.value
+        row.failure_reason = None
+        row.planned_until = now or utcnow()
+    return _view(session, row)
+
+
+def stop_schedule(session: Session, name: str) -> ScheduleView:
+    """Stop planning new executions (running ones finish; pending ones are stopped)."""
+    row = get_schedule(session, name, for_update=True)
+    row.status = ScheduleStatus.STOPPED.value
+    stop_open_executions(session, row.id, running=False)
+    return _view(session, row)
+
+
+def delete_schedule(session: Session, name: str) -> None:
+    """Delete a schedule; its pending and running executions are stopped, the history is kept."""
+    row = get_schedule(session, name, for_update=True)
+    stop_open_executions(session, row.id, running=True)
+    session.delete(row)
+
+
+def window_of(row: Schedule, slot: datetime) -> tuple[datetime, datetime]:
+    """The analysis window of a cron schedule's slot, shifted by the input's start/end offsets."""
+    definition = JobDefinition.model_validate(row.definition)
+    source = definition.input
+    start = (
+        parse_offset(source.start_time_offset, field="start_time_offset")
+        if source.start_time_offset
+        else None
+    )
+    end = parse_offset(source.end_time_offset, field="end_time_offset") if source.end_time_offset else None
+    return analysis_window(schedule_expression(row), slot, start_offset=start, end_offset=end)
+
+
+def run_now(
+    session: Session, name: str, *, window_start: datetime, window_end: datetime, now: datetime | None = None
+) -> ExecutionView:
+    """Run the schedule's job once, now, over ``[window_start, window_end)`` (on-demand monitoring).
+
+    Raises:
+        ValidationError: the window is empty.
+        ConflictError: an execution of this schedule already exists for this exact time.
+    """
+    row = get_schedule(session, name)
+    if window_end <= window_start:
+        raise ValidationError("window_end must be after window_start", field="window_end")
+    now = (now or utcnow()).replace(microsecond=0)
+    if session.scalar(
+        sa.select(Execution.id).where(Execution.schedule_id == row.id, Execution.scheduled_time == now)
+    ):
+        raise ConflictError(
+            f"schedule {name!r} already has an execution at {now.isoformat()}; retry in a second"
+        )
+    definition = JobDefinition.model_validate(row.definition)
+    return create_execution(session, row, now, (window_start, window_end), _output_uri(definition, row.name))
+
+
+def schedule_output_uri(row: Schedule) -> str:
+    """The schedule's output root; each execution writes under ``{root}/yyyy/mm/dd/HH``."""
+    return _output_uri(JobDefinition.model_validate(row.definition), row.name)
