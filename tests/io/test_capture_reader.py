@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelwatch.errors import ConfigurationError, DataError
-from modelwatch.io.capture import capture_files, read_capture
+from modelwatch.io.capture import capture_files, parse_inference_time, read_capture
 
 T0 = datetime(2024, 5, 1, 13, 0, 0, tzinfo=UTC)
 
@@ -124,3 +124,22 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
     read = read_capture(str(tmp_path), "ep", "AllTraffic", T0, T0 + timedelta(hours=1))
     assert len(list(read)) == 2
     assert read.torn_lines == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("2024-05-01T13:07:12Z", datetime(2024, 5, 1, 13, 7, 12, tzinfo=UTC)),
+        ("2024-05-01T13:07:12.5Z", datetime(2024, 5, 1, 13, 7, 12, 500_000, tzinfo=UTC)),
+        ("2024-05-01T15:07:12+02:00", datetime(2024, 5, 1, 13, 7, 12, tzinfo=UTC)),
+        ("2024-05-01T13:07:12", datetime(2024, 5, 1, 13, 7, 12, tzinfo=UTC)),
+    ],
+)
+def test_inference_time_forms(text: str, moment: datetime) -> None:
+    assert parse_inference_time(text) == moment
+
+
+@pytest.mark.parametrize("text", ["2024-02-30T10:00:00Z", "yesterday", ""])
+def test_bad_inference_times(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_inference_time(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 from modelwatch.analysis.profile import profile_table
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.record import build_record
+from modelwatch.io.capture import read_capture
 from modelwatch.io.capture_table import CaptureTable, capture_batches
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "sagemaker-sdk" / "monitor" / "capture.jsonl"
@@ -28,7 +30,7 @@ def record(request: bytes, request_type: str | None, response: bytes, response_t
     )
 
 
-def table(records: list[dict], counts: CaptureTable | None = None, **options: object) -> pa.Table:
+def table(records: Iterable[dict], counts: CaptureTable | None = None, **options: object) -> pa.Table:
     return pa.Table.from_batches(list(capture_batches(records, counts=counts, **options)))
 
 
@@ -70,3 +72,28 @@ def test_input_only_and_batches() -> None:
     batches = list(capture_batches(records, indexes=("endpointInput",), batch_rows=4))
     assert [b.num_rows for b in batches] == [4, 4, 2]
     assert pa.Table.from_batches(batches).column("_c1").to_pylist()[-1] == "18"
+
+
+def test_shadow_traffic_is_skipped_and_counted() -> None:
+    shadow = record(b"1,2", "text/csv", b"0.1", "text/csv")
+    shadow["eventMetadata"]["invocationSource"] = "ShadowExperiment"
+    other = record(b"3,4", "text/csv", b"0.2", "text/csv")
+    other["eventMetadata"]["invocationSource"] = "SomethingElse"
+    counts = CaptureTable()
+    rows = table([shadow, other, shadow], counts)
+    assert rows.to_pylist() == [{"_c0": "0.2", "_c1": "3", "_c2": "4"}]
+    assert (counts.records, counts.shadow_skipped, counts.rows) == (3, 2, 1)
+
+
+def test_counts_of_a_capture_read(tmp_path: Path) -> None:
+    folder = tmp_path / "ep" / "v" / "2026" / "11" / "27" / "10"
+    folder.mkdir(parents=True)
+    inside = record(b"1,2", "text/csv", b"0.1", "text/csv")
+    outside = json.loads(json.dumps(inside))
+    outside["eventMetadata"]["inferenceTime"] = "2026-11-27T10:59:59Z"
+    lines = [json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in (inside, outside)]
+    (folder / "00-00-000-a.jsonl").write_bytes(b"".join(lines) + b'{"torn')
+    counts = CaptureTable()
+    read = read_capture(str(tmp_path), "ep", "v", datetime(2026, 11, 27, 10), datetime(2026, 11, 27, 10, 30))
+    assert table(read, counts).num_rows == 1
+    assert (counts.records, counts.outside_window, counts.torn_lines) == (1, 1, 1)

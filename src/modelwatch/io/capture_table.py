@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pj
 
+from modelwatch.io._prefetch import prefetch
 from modelwatch.io.capture import CaptureRead, _utc, log_torn_line, parse_inference_time
 from modelwatch.io.storage import read_bytes
 
@@ -263,9 +264,8 @@ def capture_window_batches(
     """
     start, end = _utc(start), _utc(end)
     out = _Batcher(batch_rows, counts if counts is not None else CaptureTable())
-    for uri in files:
-        data = read_bytes(uri)
-        cut = _cut_file(uri, data, start, end, indexes) if indexes else None
+    cuts = ((uri, *_read_file(uri, start, end, indexes)) for uri in files)
+    for uri, data, cut in prefetch(cuts):
         if cut is None:
             read = CaptureRead([uri], start, end)
             yield from _add_records(read.records_of(uri, io.BytesIO(data)), indexes, out)
@@ -295,7 +295,7 @@ _INLINE_SPACE = _re2_class(set(WHITESPACE) - set(LINE_BREAKS))
 _SPECIAL = _re2_class(LINE_BREAKS + '"\ufeff')
 _BAD = _re2_class(set(LINE_BREAKS + "\ufeff") - {"\n"})
 _BLANK = f"^{_INLINE_SPACE}*$"
-_BLANK_LINE = "^$"
+_BLANK_LINE = f"(?:^|\\n){_INLINE_SPACE}*(?:\\n|$)"
 # Lines whose quotes Python's csv and Arrow read alike: a field is quoted whole or has no leading quote.
 _FIELD = '(?:"(?:[^"\\n]|"")*"|[^",\\n][^,\\n]*|)'
 _CSV_LINES = f"^{_FIELD}(?:[,\\n]{_FIELD})*$"
@@ -458,6 +458,14 @@ def _fast_rows(
     if table is None:
         raise AssertionError("CSV lines of equal width did not parse")  # pragma: no cover
     return table, line_keys, demoted
+
+
+def _read_file(
+    uri: str, start: datetime, end: datetime, indexes: tuple[str, ...]
+) -> tuple[bytes, _Cut | None]:
+    """A file's bytes and what the fast path makes of them (in the prefetch thread: counts nothing)."""
+    data = read_bytes(uri)
+    return data, _cut_file(uri, data, start, end, indexes) if indexes else None
 
 
 def _cut_file(uri: str, data: bytes, start: datetime, end: datetime, indexes: tuple[str, ...]) -> _Cut | None:

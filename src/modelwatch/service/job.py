@@ -145,8 +145,7 @@ def _endpoint_batches(
     ]
     if not files:
         raise EmptyDatasetError(
-            f"{NO_DATA}: no capture files of endpoint {job.endpoint_name!r} in "
-            f"[{job.window_start}, {job.window_end})",
+            f"no capture files of endpoint {job.endpoint_name!r} in [{job.window_start}, {job.window_end})",
             file=join_uri(job.capture_uri, job.endpoint_name),
         )
     log.info(
@@ -195,7 +194,7 @@ def _batch_transform_batches(
     files = [file for manifest in manifests for file in _manifest_files(manifest)]
     if not files:
         raise EmptyDatasetError(
-            f"{NO_DATA}: no batch-transform captures in [{job.window_start}, {job.window_end})",
+            f"no batch-transform captures in [{job.window_start}, {job.window_end})",
             file=source["data_captured_destination_uri"],
         )
     format, header = _format_of(source.get("dataset_format"))
@@ -245,15 +244,12 @@ def _run_monitoring(job: JobSpec, work: Path) -> tuple[str, dict[str, Any], list
     outcome = _Outcome()
     factory = _endpoint_batches if job.endpoint_name else _batch_transform_batches
     batches = factory(job, preprocess, outcome)
-    try:
-        result = check_batches(
-            batches,
-            job.output_uri,
-            baseline=baseline,
-            source=f"the window [{job.window_start}, {job.window_end})",
-        )
-    except EmptyDatasetError as error:
-        raise EmptyDatasetError(f"{NO_DATA}: {error.reason}", file=error.file) from None
+    result = check_batches(
+        batches,
+        job.output_uri,
+        baseline=baseline,
+        source=f"the window [{job.window_start}, {job.window_end})",
+    )
     metrics = data_quality_metrics(result)
     if definition.get("post_analytics_processor_script"):
         run_postprocessor(
@@ -312,8 +308,13 @@ def run_job(work: Path) -> int:
             message, counts, metrics = _run_monitoring(job, work)
         _write_metrics(job, work, metrics)
     except ModelwatchError as error:
-        log.error("failed: %s", error)
-        (work / FAILURE_FILE).write_text(str(error))
+        reason = (
+            f"{NO_DATA}: {error}"
+            if isinstance(error, EmptyDatasetError) and job.kind != "baseline"
+            else str(error)
+        )
+        log.error("failed: %s", reason)
+        (work / FAILURE_FILE).write_text(reason)
         return 1
     except Exception as error:  # an unexpected bug: keep the traceback in the log, the gist in the reason
         log.error("failed:\n%s", traceback.format_exc())
