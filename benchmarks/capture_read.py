@@ -148,7 +148,7 @@ def plain_batches(path: Path, columns: int, batch_rows: int) -> Iterator[pa.Reco
         read_options=pcsv.ReadOptions(autogenerate_column_names=True),
         convert_options=pcsv.ConvertOptions(column_types=types),
     )
-    yield from table.to_batches(max_chunksize=batch_rows)
+    yield from table.combine_chunks().to_batches(max_chunksize=batch_rows)  # batches as (b) makes them
 
 
 def profiled(batches: Iterator[pa.RecordBatch]) -> int:

@@ -298,6 +298,60 @@ def capture_batch_command(
 
 
 @app.command()
+def scheduler(
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Metadata database; default MODELWATCH_DATABASE_URL or SQLite."),
+    ] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option("--interval", min=0.1, help="Seconds between ticks; default from settings."),
+    ] = None,
+    max_concurrent: Annotated[
+        int | None,
+        typer.Option("--max-concurrent", min=1, help="Executions run at once; default one per core."),
+    ] = None,
+) -> None:
+    """Run the scheduler loop on its own: plan due slots and run executions and baselining jobs.
+
+    Several schedulers can share one PostgreSQL database; each slot still runs exactly once.
+
+    Ctrl-C lets running executions finish (up to 30 s) and stops the rest.
+
+    Example: modelwatch scheduler --database-url postgresql+psycopg://mw:pw@db/modelwatch
+    """
+    import signal
+    import threading
+
+    from modelwatch.service.db import open_database, redacted_url
+    from modelwatch.service.runner import Runner
+    from modelwatch.service.scheduler import Scheduler
+
+    with _job_errors():
+        db = open_database(database_url)
+    runner = Runner(db, capacity=max_concurrent)
+    loop = Scheduler(db, runner, interval=interval)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    err.print(
+        f"scheduler: running on {redacted_url(db.url)} (Ctrl-C to stop)", highlight=False, soft_wrap=True
+    )
+    thread = threading.Thread(target=loop.run_forever, name="scheduler", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        loop.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        thread.join()
+        err.print("scheduler: stopping; waiting for running executions", highlight=False)
+        runner.shutdown(timeout=30)
+        db.dispose()
+
+
+@app.command()
 def demo(
     folder: Annotated[
         Path, typer.Option("--folder", help="Where the demo writes its data and results.")

@@ -14,12 +14,12 @@ import httpx
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
-from conftest import credit_rows, write_capture
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conftest import credit_rows, write_capture
 from modelwatch.capture import middleware as capture_middleware
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.middleware import CaptureMiddleware
@@ -283,7 +283,9 @@ def test_postprocessing_runs_after_a_successful_analysis(
     marker = tmp_path / "post-ran"
     script = tmp_path / "post.py"
     script.write_text(
-        f"import os\ndef postprocess_handler():\n    open({str(marker)!r}, 'w').write(os.environ['start_time'])\n"
+        "import os\n"
+        "def postprocess_handler():\n"
+        f"    open({str(marker)!r}, 'w').write(os.environ['start_time'])\n"
     )
     _schedule(db, baseline, post_analytics_processor_script=str(script))
     [view] = _run(db, H2)

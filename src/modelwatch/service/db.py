@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modelwatch.errors import ConfigurationError
 from modelwatch.settings import get_settings
 
-__all__ = ["Database", "default_url", "open_database"]
+__all__ = ["Database", "default_url", "open_database", "redacted_url"]
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ImportError) as error:
-        raise ConfigurationError(f"invalid database URL {_redacted(url)}: {error}") from None
+        raise ConfigurationError(f"invalid database URL {redacted_url(url)}: {error}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
@@ -112,12 +112,12 @@ def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
             with engine.connect():
                 pass
     except sa.exc.OperationalError as error:
-        raise ConfigurationError(f"cannot open database {_redacted(url)}: {error.orig}") from None
-    log.info("database %s ready", _redacted(url))
+        raise ConfigurationError(f"cannot open database {redacted_url(url)}: {error.orig}") from None
+    log.info("database %s ready", redacted_url(url))
     return Database(url, engine, sessionmaker(engine, expire_on_commit=False))
 
 
-def _redacted(url: str) -> str:
+def redacted_url(url: str) -> str:
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
