@@ -36,7 +36,6 @@ import csv
 import io
 import itertools
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -291,8 +290,7 @@ def _re2_class(chars: Iterable[str]) -> str:
 
 
 _INLINE_SPACE = _re2_class(set(WHITESPACE) - set(LINE_BREAKS))
-# A text with one of these needs the careful look; \ufeff because Arrow drops a BOM that starts its input.
-_SPECIAL = _re2_class(LINE_BREAKS + '"\ufeff')
+# Breaks other than \n, and \ufeff because Arrow drops a BOM that starts its input.
 _BAD = _re2_class(set(LINE_BREAKS + "\ufeff") - {"\n"})
 _BLANK = f"^{_INLINE_SPACE}*$"
 _BLANK_LINE = f"(?:^|\\n){_INLINE_SPACE}*(?:\\n|$)"
@@ -300,7 +298,6 @@ _BLANK_LINE = f"(?:^|\\n){_INLINE_SPACE}*(?:\\n|$)"
 _FIELD = '(?:"(?:[^"\\n]|"")*"|[^",\\n][^,\\n]*|)'
 _CSV_LINES = f"^{_FIELD}(?:[,\\n]{_FIELD})*$"
 _QUOTED_FIELD = '(^|,)"(?:[^"]|"")*"'
-_NOT_A_RECORD_START = b"\n[^{]"  # searched with re; every line must start with "{"
 _PAYLOAD = pa.struct([("data", pa.string()), ("encoding", pa.string())])
 _JSON_BLOCK = 1 << 20
 
@@ -332,7 +329,9 @@ def _read_json(head: bytes, indexes: tuple[str, ...]) -> pa.Table | None:
     trace) and top-level ``null`` (which crashes pyarrow 26 at the start of a block); one row per line
     rules out lines with several values; pyarrow does not check UTF-8 in the fields it ignores.
     """
-    if head[:1] != b"{" or re.search(_NOT_A_RECORD_START, head):
+    raw = np.frombuffer(head, np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if raw[0] != ord("{") or (raw[ends[:-1] + 1] != ord("{")).any():
         return None
     if not head.isascii():
         try:
@@ -349,7 +348,7 @@ def _read_json(head: bytes, indexes: tuple[str, ...]) -> pa.Table | None:
             if "straddling" in str(error) and block == _JSON_BLOCK:
                 continue  # a line longer than a block: read the file as one block
             return None
-        return table if table.num_rows == head.count(b"\n") else None
+        return table if table.num_rows == ends.size else None
     return None
 
 
@@ -373,6 +372,19 @@ def _numpy(mask: pa.Array) -> np.ndarray:
     return np.asarray(mask.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _suspects(texts: pa.Array) -> np.ndarray:
+    """Which texts hold a control byte, a quote or a non-ASCII byte: only those can hold a line break, a
+    BOM or a quote, and they get the careful look."""
+    offsets = np.frombuffer(texts.buffers()[1], np.int32, len(texts) + 1, 4 * texts.offset)
+    suspects = np.zeros(len(texts), bool)
+    if offsets[-1] == offsets[0]:
+        return suspects
+    raw = np.frombuffer(texts.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    odd = np.flatnonzero(((raw - np.uint8(32)) >= 96) | (raw == ord('"'))) + offsets[0]
+    suspects[np.searchsorted(offsets, odd, side="right") - 1] = True
+    return suspects
+
+
 def _careful_line_counts(texts: pa.Array) -> np.ndarray:
     ok = ~(
         _numpy(pc.match_substring_regex(texts, _BAD)) | _numpy(pc.match_substring_regex(texts, _BLANK_LINE))
@@ -389,10 +401,10 @@ def _csv_lines(payload: pa.Array) -> tuple[pa.Array, np.ndarray]:
     texts = pc.utf8_rtrim(data, characters="\n")
     usable = _numpy(pc.equal(pc.struct_field(payload, "encoding"), "CSV")) & _numpy(pc.is_valid(data))
     usable &= _numpy(pc.less_equal(pc.binary_length(texts), csv.field_size_limit()))
-    special = _numpy(pc.match_substring_regex(texts, _SPECIAL))
+    suspect = _suspects(texts)
     blank = _numpy(pc.match_substring_regex(texts, _BLANK))
-    lines = np.where(usable & ~special & ~blank, 1, 0)
-    careful = np.flatnonzero(usable & special)
+    lines = np.where(usable & ~suspect & ~blank, 1, 0)
+    careful = np.flatnonzero(usable & suspect)
     if careful.size:
         lines[careful] = _careful_line_counts(texts.take(pa.array(careful)))
     return texts, lines

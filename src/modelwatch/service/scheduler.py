@@ -1,6 +1,6 @@
 """The scheduler loop: plan each schedule's due slots, then start pending executions.
 
-Every tick (``MODELWATCH_SCHEDULER_INTERVAL`` seconds):
+Every tick (``MODELWATCH_SCHEDULER_INTERVAL`` seconds, or sooner when a slot falls due earlier):
 
 1. **Plan.** For every ``Scheduled`` cron schedule, the slots in ``(planned_until, now]`` become
    ``Pending`` executions with their analysis windows, inserted with "ignore if present" on the unique
@@ -47,6 +47,7 @@ class Tick:
     planned: int  # new executions created
     skipped: int  # missed slots older than the catch-up bound
     started: int  # executions and baselining jobs started
+    next_due: datetime | None = None  # the earliest slot not planned yet
 
 
 class Scheduler:
@@ -68,16 +69,18 @@ class Scheduler:
         self.catch_up = catch_up if catch_up is not None else timedelta(hours=settings.catch_up_hours)
         self.interval = interval if interval is not None else settings.scheduler_interval
         self._stop = threading.Event()
+        self._next_due: datetime | None = None
 
     def tick(self) -> Tick:
         now = self.clock()
         planned, skipped = self.plan(now)
         started = self.dispatch(now) if self.runner is not None else 0
-        return Tick(planned, skipped, started)
+        return Tick(planned, skipped, started, self._next_due)
 
     def plan(self, now: datetime) -> tuple[int, int]:
         """Create the executions of every slot due by ``now``; returns (created, skipped as too old)."""
         created = skipped = 0
+        next_due: datetime | None = None
         oldest = now - self.catch_up
         with self.db.session() as session:
             schedules = session.scalars(
@@ -91,6 +94,8 @@ class Scheduler:
                         continue
                     after = schedule.planned_until or schedule.created_at
                     due = expression.slots(after, now)
+                    upcoming = expression.next_slot(max(after, now))
+                    next_due = upcoming if next_due is None else min(next_due, upcoming)
                 except (ModelwatchError, ValueError) as error:  # a schedule broken by hand in the database
                     schedule.status = ScheduleStatus.FAILED.value
                     schedule.failure_reason = f"cannot plan: {error}"[:1024]
@@ -112,6 +117,7 @@ class Scheduler:
                 slots.extend((schedule, slot, window_of(schedule, slot), root) for slot in kept)
                 schedule.planned_until = due[-1]
             created = insert_slots(session, slots)
+        self._next_due = next_due
         if created:
             log.info("scheduler: planned %d executions", created)
         return created, skipped
@@ -149,11 +155,14 @@ class Scheduler:
         recover_orphans(self.db)
         log.info("scheduler: running, a tick every %gs", self.interval)
         while not self._stop.is_set():
+            wait = self.interval
             try:
-                self.tick()
+                tick = self.tick()
+                if tick.next_due is not None:  # wake up for the next slot rather than up to a tick late
+                    wait = min(wait, max((tick.next_due - self.clock()).total_seconds(), 0.0) + 0.01)
             except Exception:
                 log.exception("scheduler: tick failed; retrying in %gs", self.interval)
-            self._stop.wait(self.interval)
+            self._stop.wait(wait)
 
     def stop(self) -> None:
         self._stop.set()
