@@ -190,12 +190,8 @@ def data_quality(records: int, columns: int, repeat: int, folder: Path) -> None:
     size = sum(p.stat().st_size for p in capture.rglob("*.jsonl")) / 1e6
     print(f"  {records:,} captured records ({size:,.0f} MB of capture files), {columns} input columns:")
     print(f"  data-quality execution (job):         {job:7.2f} s  {records / job:>12,.0f} rec/s")
-    print(
-        f"  baseline job, plain CSV (all cores): {default:7.2f} s  -> execution / baseline {job / default:.2f}x"
-    )
-    print(
-        f"  baseline job, plain CSV (1 worker):  {single:7.2f} s  -> execution / baseline {job / single:.2f}x"
-    )
+    print(f"  baseline job, plain CSV (all cores): {default:7.2f} s  -> ratio {job / default:.2f}x")
+    print(f"  baseline job, plain CSV (1 worker):  {single:7.2f} s  -> ratio {job / single:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ __all__ = [
     "JobDefinitionRow",
     "Metric",
     "Schedule",
+    "Token",
     "utcnow",
 ]
 
@@ -174,3 +175,17 @@ class Metric(Base):
     name: Mapped[str] = mapped_column(sa.String(255))
     timestamp: Mapped[datetime]
     value: Mapped[float] = mapped_column(sa.Float)
+
+
+class Token(Base):
+    """An API bearer token. Only a SHA-256 digest of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
