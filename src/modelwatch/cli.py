@@ -364,6 +364,15 @@ def demo(
         run_demo(folder, out)
 
 
+def _register() -> None:
+    from modelwatch.cli_client import register_client_commands
+
+    register_client_commands(app)
+
+
+_register()
+
+
 def main() -> None:
     app()
 

@@ -300,7 +300,6 @@ _CSV_LINES = f"^{_FIELD}(?:[,\\n]{_FIELD})*$"
 _QUOTED_FIELD = '(^|,)"(?:[^"]|"")*"'
 _PAYLOAD = pa.struct([("data", pa.string()), ("encoding", pa.string())])
 _JSON_BLOCK = 1 << 20
-_JSON_THREADS = True
 
 
 @dataclass
@@ -343,7 +342,7 @@ def _read_json(head: bytes, indexes: tuple[str, ...]) -> pa.Table | None:
     for block in (_JSON_BLOCK, len(head) + 1):
         try:
             table = pj.read_json(
-                pa.BufferReader(head), read_options=pj.ReadOptions(block_size=block, use_threads=_JSON_THREADS), parse_options=options
+                pa.BufferReader(head), read_options=pj.ReadOptions(block_size=block), parse_options=options
             )
         except pa.ArrowException as error:
             if "straddling" in str(error) and block == _JSON_BLOCK:
