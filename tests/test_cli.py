@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modelwatch.cli import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, app
-from modelwatch.demo import drift, example_dataset
+from modelwatch.examples import drift, example_dataset
 
 runner = CliRunner()
 COMMANDS = ["baseline", "check", "demo", "proxy", "capture-batch"]

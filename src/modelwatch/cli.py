@@ -354,14 +354,22 @@ def scheduler(
 @app.command()
 def demo(
     folder: Annotated[
-        Path, typer.Option("--folder", help="Where the demo writes its data and results.")
+        Path, typer.Option("--folder", help="Where the demo keeps its database, capture and results.")
     ] = Path("modelwatch-demo"),
+    port: Annotated[int, typer.Option("--port", help="Port of the modelwatch server (API and docs).")] = 8000,
+    model_port: Annotated[int, typer.Option("--model-port", help="Port of the demo model server.")] = 8080,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Keep serving until Ctrl-C.")] = True,
 ) -> None:
-    """Baseline the bundled example dataset, then check an unchanged and a drifted copy of it."""
+    """Run a monitored model end to end: server, capture, baseline, schedule, normal and drifted traffic.
+
+    Starts the modelwatch server on the embedded defaults, serves a scikit-learn model behind the capture
+    middleware, baselines it, sends normal then drifted traffic, runs a data-quality execution over each
+    traffic window and shows which one drifted. Ctrl-C stops everything.
+    """
     from modelwatch.demo import run_demo
 
     with _job_errors():
-        run_demo(folder, out)
+        run_demo(folder, out, port=port, model_port=model_port, keep_running=wait)
 
 
 def _register() -> None:

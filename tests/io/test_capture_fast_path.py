@@ -193,6 +193,8 @@ CASES: dict[str, tuple[list[bytes], bool]] = {
         ],
         True,
     ),
+    "all outside the window": ([line(record(when=OUTSIDE))] * 3, True),
+    "all shadow": ([line(record(source="ShadowExperiment"))] * 2, True),
     "no tabular record": ([line(record("0.1", payload("AAAA", "BASE64")))], True),
     "first payload has no column": (
         [line(record(payload("{}", "JSON"), payload("{}", "JSON"))), line(record())],

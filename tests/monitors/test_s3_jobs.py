@@ -8,7 +8,7 @@ import boto3
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from modelwatch.demo import drift, example_dataset
+from modelwatch.examples import drift, example_dataset
 from modelwatch.io.storage import read_text, write_bytes
 from modelwatch.monitors.data_quality import run_check, suggest_baseline
 

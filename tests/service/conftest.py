@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.csv as pcsv
 import pytest
 
-from modelwatch.demo import drift, example_dataset
+from modelwatch.examples import drift, example_dataset
 from modelwatch.monitors.data_quality import suggest_baseline
 from modelwatch.service.db import Database, open_database
 

@@ -334,3 +334,20 @@ def test_baselining_jobs_run_in_the_runner(db: Database, data_dir: Path, tmp_pat
     assert json.loads(Path(good.statistics_uri).read_text())["dataset"]["item_count"] == 200
     assert bad.status == JobStatus.FAILED
     assert "missing.csv" in (bad.failure_reason or "")
+
+
+def test_shutdown_stops_executions_that_do_not_finish_in_time(
+    db: Database, endpoint: Path, baseline: tuple[str, str], tmp_path: Path
+) -> None:
+    write_capture(endpoint, "churn", H1, predicted(credit_rows(count=5)))
+    script = tmp_path / "pre.py"
+    script.write_text("import time\ndef preprocess_handler(record):\n    time.sleep(600)\n")
+    _schedule(db, baseline, record_preprocessor_script=str(script))
+    runner = Runner(db, capacity=1, poll_seconds=0.05)
+    Scheduler(db, runner, clock=lambda: H2).tick()
+    runner.shutdown(timeout=0.5)
+    with db.session() as session:
+        [view] = executions.list_executions(session).items
+    assert view.status == ExecutionStatus.STOPPED
+    assert view.failure_reason == "Stopped: the service shut down before the job ended"
+    assert not runner.start_execution(view.id)  # a runner that shut down starts nothing

@@ -210,9 +210,12 @@ class Runner:
                 return ExecutionStatus.STOPPED, (
                     f"Stopped: the job ran past MaxRuntimeInSeconds ({task.max_runtime:g} s)"
                 )
+            if self._stopping.is_set():
+                _terminate(process)
+                return ExecutionStatus.STOPPED, "Stopped: the service shut down before the job ended"
             if task.kind == "execution" and now - checked > STOP_CHECK_SECONDS:
                 checked = now
-                if self._stop_requested(int(task.key)) or self._stopping.is_set():
+                if self._stop_requested(int(task.key)):
                     _terminate(process)
                     return ExecutionStatus.STOPPED, "Stopped by request"
         if code == 0 and (task.work / job_module.MESSAGE_FILE).exists():

@@ -1,0 +1,107 @@
+"""``modelwatch server``: the REST API and the scheduler in one process.
+
+The API (``modelwatch.api``) is served by uvicorn; the scheduler loop runs in a thread beside it with a
+job runner. On SIGINT/SIGTERM the server stops accepting requests, the scheduler stops planning, running
+executions get ``shutdown_timeout`` seconds to finish, and the rest are stopped (``Stopped``).
+
+The server refuses to listen on a non-loopback address while no API token exists: a monitoring service
+open to the network without authentication is never what anyone wants.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from dataclasses import dataclass
+
+from modelwatch.capture.proxy import GracefulServer
+from modelwatch.errors import ConfigurationError
+from modelwatch.service.db import Database, open_database
+from modelwatch.service.runner import Runner
+from modelwatch.service.scheduler import Scheduler
+from modelwatch.service.tokens import has_tokens
+
+__all__ = ["Server", "build_server", "is_loopback"]
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Server:
+    """A built server: call :meth:`run` (blocks until a signal or :meth:`stop`)."""
+
+    db: Database
+    http: GracefulServer
+    scheduler: Scheduler | None
+    runner: Runner | None
+    shutdown_timeout: float
+
+    @property
+    def url(self) -> str:
+        host = self.http.config.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.http.config.port}"
+
+    def run(self) -> None:
+        thread = None
+        if self.scheduler is not None:
+            thread = threading.Thread(target=self.scheduler.run_forever, name="scheduler", daemon=True)
+            thread.start()
+        try:
+            self.http.run()
+        finally:
+            if self.scheduler is not None:
+                self.scheduler.stop()
+            if thread is not None:
+                thread.join()
+            if self.runner is not None:
+                log.info("server: waiting up to %gs for running executions", self.shutdown_timeout)
+                self.runner.shutdown(timeout=self.shutdown_timeout)
+            self.db.dispose()
+
+    def stop(self) -> None:
+        self.http.should_exit = True
+
+
+def build_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    database_url: str | None = None,
+    scheduler: bool = True,
+    shutdown_timeout: float = 30.0,
+    log_level: str = "warning",
+) -> Server:
+    """Open the database and build the API server (and the scheduler unless ``scheduler=False``).
+
+    Raises:
+        ConfigurationError: ``host`` is not a loopback address and no API token exists; or the
+            database cannot be opened.
+    """
+    import uvicorn
+
+    from modelwatch.api.app import create_app
+
+    db = open_database(database_url)
+    with db.session() as session:
+        open_api = not has_tokens(session)
+    if open_api and not is_loopback(host):
+        db.dispose()
+        raise ConfigurationError(
+            f"refusing to listen on {host}: no API token exists, so anyone on the network could change "
+            "the monitoring. Create one with `modelwatch tokens create NAME --scope admin`, or listen on "
+            "127.0.0.1"
+        )
+    runner = Runner(db) if scheduler else None
+    loop = Scheduler(db, runner) if runner is not None else None
+    config = uvicorn.Config(create_app(db), host=host, port=port, log_level=log_level, lifespan="on")
+    return Server(db, GracefulServer(config), loop, runner, shutdown_timeout)
