@@ -70,6 +70,7 @@ from modelwatch.service.jobspec import (
     RESULT_FILE,
     JobSpec,
 )
+from modelwatch.settings import get_settings
 
 __all__ = ["main", "run_job"]
 
@@ -156,11 +157,13 @@ def _endpoint_batches(
         job.window_end,
     )
 
+    rows = get_settings().batch_rows
+
     def batches() -> Iterator[pa.RecordBatch]:
         if preprocess is not None:
             counts = PreprocessCounts()
             read = CaptureRead(files, start, end)
-            yield from preprocessed_batches(read, preprocess, counts=counts)
+            yield from preprocessed_batches(read, preprocess, batch_rows=rows, counts=counts)
             outcome.counts = {
                 **asdict(counts),
                 "torn_lines": read.torn_lines,
@@ -168,7 +171,7 @@ def _endpoint_batches(
             }
         else:
             table = CaptureTable()
-            yield from capture_window_batches(files, start, end, counts=table)
+            yield from capture_window_batches(files, start, end, batch_rows=rows, counts=table)
             outcome.counts = asdict(table)
 
     return batches
