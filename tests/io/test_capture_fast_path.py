@@ -14,10 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelwatch.errors import DataError
+from modelwatch.errors import DataError, StorageError
 from modelwatch.io import capture_table
 from modelwatch.io.capture import CaptureRead
 from modelwatch.io.capture_table import CaptureTable, capture_batches, capture_window_batches
@@ -287,6 +287,15 @@ def test_torn_lines_and_errors_name_the_file_and_line(
     assert (info.value.file, info.value.line) == (broken, 2)
 
 
+def test_a_missing_file_fails_in_its_turn(tmp_path: Path) -> None:
+    files = [*write(tmp_path, line(record())), str(tmp_path / "gone.jsonl")]
+    assert assert_same(files)[:2] == ("error", StorageError)
+    batches = capture_window_batches(files, START, END, batch_rows=1)
+    assert next(batches).num_rows == 1  # the first file is read before the second one fails
+    with pytest.raises(StorageError):
+        next(batches)
+
+
 def test_line_break_and_whitespace_sets_are_pythons() -> None:
     every = [chr(c) for c in range(sys.maxunicode + 1)]
     assert set(capture_table.LINE_BREAKS) == {c for c in every if len(f"a{c}b".splitlines()) > 1}
@@ -335,7 +344,7 @@ def capture_files(draw: st.DrawFn, text: st.SearchStrategy[str]) -> list[bytes]:
     return contents
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(contents=capture_files(TEXT), batch_rows=st.integers(1, 5))
 def test_generated_capture_files_read_alike(
     tmp_path_factory: pytest.TempPathFactory, contents: list[bytes], batch_rows: int
@@ -343,10 +352,12 @@ def test_generated_capture_files_read_alike(
     assert_same(write(tmp_path_factory.mktemp("gen"), *contents), batch_rows=batch_rows)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(rows=st.lists(st.tuples(CSV_TEXT, CSV_TEXT), min_size=1, max_size=30), batch_rows=st.integers(1, 7))
 def test_generated_csv_payloads_read_alike(
     tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, str]], batch_rows: int
 ) -> None:
     content = b"".join(line(record(out, inp)) for out, inp in rows)
-    assert_same(write(tmp_path_factory.mktemp("csv"), content), batch_rows=batch_rows)
+    files = write(tmp_path_factory.mktemp("csv"), content)
+    assert_same(files, batch_rows=batch_rows)
+    assert went_fast(files) == [True]
