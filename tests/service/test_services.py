@@ -267,3 +267,45 @@ def test_baseline_jobs_are_recorded(db: Database, tmp_path: Path, data_dir: Path
     with db.session() as session:
         assert describe_baseline_job(session, "b1").status == "InProgress"
         assert [j.name for j in list_baseline_jobs(session).items] == ["b1"]
+
+
+def test_schedules_from_a_shared_job_definition(db: Database, endpoint: str) -> None:
+    from modelwatch.service import job_definitions
+    from modelwatch.service.schemas import JobDefinitionSpec
+
+    with db.session() as session:
+        job_definitions.create_job_definition(
+            session, JobDefinitionSpec(name="dq-def", definition=_definition())
+        )
+        with pytest.raises(ConflictError):
+            job_definitions.create_job_definition(
+                session, JobDefinitionSpec(name="dq-def", definition=_definition())
+            )
+        view = schedules.create_schedule(
+            session,
+            ScheduleSpec(
+                name="from-def", schedule_expression="cron(0 * ? * * *)", job_definition_name="dq-def"
+            ),
+            now=T0,
+        )
+        assert view.job_definition_name == "dq-def" and view.endpoint_name == endpoint
+        assert [
+            d.name for d in job_definitions.list_job_definitions(session, endpoint_name=endpoint).items
+        ] == ["dq-def"]
+        with pytest.raises(ConflictError, match="from-def"):
+            job_definitions.delete_job_definition(session, "dq-def")
+        with pytest.raises(NotFoundError):
+            schedules.create_schedule(
+                session,
+                ScheduleSpec(name="x", schedule_expression="cron(0 * ? * * *)", job_definition_name="nope"),
+                now=T0,
+            )
+        schedules.delete_schedule(session, "from-def")
+        job_definitions.delete_job_definition(session, "dq-def")
+
+
+def test_a_schedule_needs_exactly_one_definition() -> None:
+    from pydantic import ValidationError as PydanticError
+
+    with pytest.raises(PydanticError, match="exactly one of definition, job_definition_name"):
+        ScheduleSpec(name="x", schedule_expression="cron(0 * ? * * *)")

@@ -116,6 +116,8 @@ class Schedule(Base):
     data_analysis_start_time: Mapped[str | None] = mapped_column(sa.String(15))
     data_analysis_end_time: Mapped[str | None] = mapped_column(sa.String(15))
     definition: Mapped[dict[str, Any]]
+    # the shared job definition the schedule was created from (its definition is copied into the schedule)
+    job_definition_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
     endpoint_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
     status: Mapped[str] = mapped_column(sa.String(32))
     failure_reason: Mapped[str | None] = mapped_column(sa.String(1024))

@@ -25,6 +25,7 @@ from modelwatch.io.storage import exists, read_text
 from modelwatch.monitors.data_quality import read_baseline
 from modelwatch.service.endpoints import get_endpoint
 from modelwatch.service.executions import create_execution, stop_open_executions
+from modelwatch.service.job_definitions import get_job_definition
 from modelwatch.service.layout import monitoring_uri
 from modelwatch.service.models import Execution, Schedule, utcnow
 from modelwatch.service.paging import page
@@ -103,6 +104,7 @@ def _view(session: Session, row: Schedule) -> ScheduleView:
         data_analysis_start_time=row.data_analysis_start_time,
         data_analysis_end_time=row.data_analysis_end_time,
         definition=JobDefinition.model_validate(row.definition),
+        job_definition_name=row.job_definition_name,
         endpoint_name=row.endpoint_name,
         status=ScheduleStatus(row.status),
         failure_reason=row.failure_reason,
@@ -231,8 +233,19 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
     """
     now = now or utcnow()
     expression = parse_schedule_expression(spec.schedule_expression)
-    _check_definition(session, spec.definition, spec.monitoring_type, expression)
-    definition = _with_runtime(spec.definition, expression, spec.monitoring_type)
+    definition = spec.definition
+    if spec.job_definition_name is not None:
+        shared = get_job_definition(session, spec.job_definition_name)
+        if shared.monitoring_type != spec.monitoring_type.value:
+            raise ValidationError(
+                f"job definition {shared.name!r} is a {shared.monitoring_type} definition, "
+                f"not {spec.monitoring_type.value}",
+                field="monitoring_type",
+            )
+        definition = JobDefinition.model_validate(shared.definition)
+    assert definition is not None
+    _check_definition(session, definition, spec.monitoring_type, expression)
+    definition = _with_runtime(definition, expression, spec.monitoring_type)
     window = None
     if expression.kind == "now":
         window = now_window(now, *_now_offsets(spec.data_analysis_start_time, spec.data_analysis_end_time))
@@ -249,6 +262,7 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
         data_analysis_start_time=spec.data_analysis_start_time,
         data_analysis_end_time=spec.data_analysis_end_time,
         definition=definition.model_dump(mode="json", by_alias=True, exclude_none=True),
+        job_definition_name=spec.job_definition_name,
         endpoint_name=definition.endpoint_name,
         status=ScheduleStatus.SCHEDULED.value,
         planned_until=now,

@@ -27,6 +27,8 @@ __all__ = [
     "ExecutionStatus",
     "ExecutionView",
     "JobDefinition",
+    "JobDefinitionSpec",
+    "JobDefinitionView",
     "JobStatus",
     "MetricPoint",
     "MonitoringType",
@@ -247,13 +249,38 @@ class BaselineJobView(_Model):
     ended_at: datetime | None
 
 
+class JobDefinitionSpec(_Model):
+    """A named job definition that several schedules can use (SageMaker's ``Create*JobDefinition``)."""
+
+    name: Name
+    monitoring_type: MonitoringType = MonitoringType.DATA_QUALITY
+    definition: JobDefinition
+
+
+class JobDefinitionView(_Model):
+    name: str
+    monitoring_type: MonitoringType
+    definition: JobDefinition
+    endpoint_name: str | None
+    created_at: datetime
+
+
 class ScheduleSpec(_Model):
+    """A schedule: its expression plus either an inline ``definition`` or a ``job_definition_name``."""
+
     name: Name
     monitoring_type: MonitoringType = MonitoringType.DATA_QUALITY
     schedule_expression: str = Field(min_length=1, max_length=256)
     data_analysis_start_time: Offset | None = None
     data_analysis_end_time: Offset | None = None
-    definition: JobDefinition
+    definition: JobDefinition | None = None
+    job_definition_name: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> ScheduleSpec:
+        if (self.definition is None) == (self.job_definition_name is None):
+            raise ValueError("give exactly one of definition, job_definition_name")
+        return self
 
 
 class ScheduleUpdate(_Model):
@@ -270,6 +297,7 @@ class ScheduleView(_Model):
     data_analysis_start_time: str | None
     data_analysis_end_time: str | None
     definition: JobDefinition
+    job_definition_name: str | None = None
     endpoint_name: str | None
     status: ScheduleStatus
     failure_reason: str | None

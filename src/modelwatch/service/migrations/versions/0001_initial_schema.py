@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("data_analysis_start_time", sa.String(length=15), nullable=True),
         sa.Column("data_analysis_end_time", sa.String(length=15), nullable=True),
         sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("job_definition_name", sa.String(length=63), nullable=True),
         sa.Column("endpoint_name", sa.String(length=63), nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("failure_reason", sa.String(length=1024), nullable=True),
@@ -84,6 +85,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("name"),
     )
     with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_schedules_job_definition_name"), ["job_definition_name"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_schedules_endpoint_name"), ["endpoint_name"], unique=False)
 
     op.create_table(
@@ -153,6 +157,7 @@ def downgrade() -> None:
     op.drop_table("executions")
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_schedules_endpoint_name"))
+        batch_op.drop_index(batch_op.f("ix_schedules_job_definition_name"))
 
     op.drop_table("schedules")
     with op.batch_alter_table("job_definitions", schema=None) as batch_op:
