@@ -165,3 +165,48 @@ def test_stopped_schedules_plan_nothing(db: Database) -> None:
         schedules.stop_schedule(session, "s000")
     Scheduler(db, clock=Clock(START + 5 * HOUR)).tick()
     assert {name for name, *_ in _slots(db)} == {"s001"}
+
+
+KILLED_SCHEDULER = """
+import sys, time
+from datetime import datetime, timedelta, timezone
+from modelwatch.service.db import open_database
+from modelwatch.service.scheduler import Scheduler
+
+start = datetime.fromisoformat(sys.argv[2])
+now = [start]
+scheduler = Scheduler(open_database(sys.argv[1]), clock=lambda: now[0])
+while True:  # 10 simulated minutes per tick, as fast as it goes, until killed
+    now[0] += timedelta(minutes=10)
+    scheduler.tick()
+    print(now[0].isoformat(), flush=True)
+"""
+
+
+def test_a_scheduler_killed_mid_way_loses_and_duplicates_nothing(db: Database, database_url: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    _create(db, 40)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SCHEDULER, database_url, START.isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    reached = START
+    for _ in range(60):  # let it run through about 10 simulated hours, then kill it mid-work
+        reached = datetime.fromisoformat(process.stdout.readline().strip())
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    assert START + 9 * HOUR < reached < START + 48 * HOUR
+    clock = Clock(reached)
+    scheduler = Scheduler(db, clock=clock)  # the restart picks up where the killed one was
+    while clock.now < START + 48 * HOUR:
+        clock.now += timedelta(minutes=20)
+        scheduler.tick()
+    slots = _slots(db)
+    assert len(slots) == 40 * 48
+    assert set(slots) == _expected(40, 48)
