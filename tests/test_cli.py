@@ -96,11 +96,3 @@ def test_errors_exit_one_with_a_message_not_a_traceback(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_two() -> None:
     assert runner.invoke(app, ["baseline"]).exit_code == 2
-
-
-def test_demo_runs_and_finds_the_drift(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--folder", str(tmp_path)])
-    assert result.exit_code == EXIT_OK, result.output
-    assert "no violations" in result.output
-    assert "4 violations" in result.output
-    assert (tmp_path / "baseline" / "statistics.json").exists()

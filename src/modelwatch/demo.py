@@ -284,7 +284,12 @@ def _report(
     violations: dict[str, list[dict[str, Any]]],
     folder: Path,
 ) -> None:
-    table = Table("traffic", "window (UTC)", "status", "violations", "features", title="Executions")
+    table = Table(title="Executions")
+    table.add_column("traffic")
+    table.add_column("window (UTC)", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("violations", justify="right")
+    table.add_column("features")
     for label, detail in details.items():
         features = sorted({v["feature_name"] for v in violations[label]})
         window = f"{detail['window_start'][11:19]}–{detail['window_end'][11:19]}"

@@ -1,0 +1,67 @@
+"""The README's first command: the demo finds the drift, end to end through the CLI, the API and the
+scheduler, on the embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modelwatch.cli import app
+from modelwatch.demo import DRIFTED_FEATURES, ENDPOINT, SCHEDULE
+from modelwatch.service.db import open_database
+from modelwatch.service.executions import list_executions
+from modelwatch.settings import get_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_demo_detects_drift_in_the_drifted_window_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELWATCH_DATA_DIR", str(tmp_path / "elsewhere"))  # the demo uses its own folder
+    folder = tmp_path / "demo"
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            "--no-wait",
+            "--folder",
+            str(folder),
+            "--port",
+            str(_free_port()),
+            "--model-port",
+            str(_free_port()),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "CompletedWithViolations" in result.output.replace("\n", "")
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("MODELWATCH_DATA_DIR", str(folder))
+    db = open_database()
+    with db.session() as session:
+        views = list_executions(
+            session, schedule_name=SCHEDULE, sort_by="ScheduledTime", sort_order="Ascending"
+        ).items
+    db.dispose()
+    get_settings.cache_clear()
+    normal, drifted = views
+    assert normal.status == "Completed" and normal.violation_count == 0
+    assert normal.record_count == drifted.record_count == 800
+    assert drifted.status == "CompletedWithViolations"
+    violations = json.loads((Path(drifted.output_uri) / "constraint_violations.json").read_text())[
+        "violations"
+    ]
+    drifting = {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
+    assert set(DRIFTED_FEATURES) <= drifting
+    assert drifting <= {*DRIFTED_FEATURES, "prediction"}  # the model's output may follow its inputs
+    assert (folder / "storage" / "capture" / ENDPOINT / "AllTraffic").is_dir()
+    assert (Path(drifted.output_uri) / "execution.log").is_file()
