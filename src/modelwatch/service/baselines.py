@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from modelwatch.errors import ConflictError, NotFoundError, ValidationError
+from modelwatch.errors import ValidationError
 from modelwatch.service.layout import baseline_uri
+from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import BaselineJob, utcnow
 from modelwatch.service.paging import page
 from modelwatch.service.schemas import BaselineJobSpec, BaselineJobView, JobStatus, MonitoringType, Page
@@ -33,10 +34,7 @@ def _view(row: BaselineJob) -> BaselineJobView:
 
 
 def get_baseline_job(session: Session, name: str) -> BaselineJob:
-    row = session.scalar(sa.select(BaselineJob).where(BaselineJob.name == name))
-    if row is None:
-        raise NotFoundError(KIND, name)
-    return row
+    return by_name(session, BaselineJob, name, KIND)
 
 
 def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobView:
@@ -46,8 +44,7 @@ def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobVi
             f"{spec.monitoring_type.value} baselines are not available in this version",
             field="monitoring_type",
         )
-    if session.scalar(sa.select(BaselineJob.id).where(BaselineJob.name == spec.name)) is not None:
-        raise ConflictError(f"baselining job {spec.name!r} already exists")
+    ensure_new_name(session, BaselineJob, spec.name, KIND)
     row = BaselineJob(
         name=spec.name,
         monitoring_type=spec.monitoring_type.value,

@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from modelwatch.capture.config import DataCaptureConfig
-from modelwatch.errors import ConfigurationError, ConflictError, NotFoundError, ValidationError
+from modelwatch.errors import ConfigurationError, ConflictError, ValidationError
 from modelwatch.service.layout import capture_root
+from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import Endpoint, Schedule
 from modelwatch.service.paging import page
 from modelwatch.service.schemas import EndpointSpec, EndpointView, Page
@@ -22,10 +23,7 @@ def _view(row: Endpoint) -> EndpointView:
 
 
 def get_endpoint(session: Session, name: str) -> Endpoint:
-    row = session.scalar(sa.select(Endpoint).where(Endpoint.name == name))
-    if row is None:
-        raise NotFoundError(KIND, name)
-    return row
+    return by_name(session, Endpoint, name, KIND)
 
 
 def create_endpoint(session: Session, spec: EndpointSpec) -> EndpointView:
@@ -43,8 +41,7 @@ def create_endpoint(session: Session, spec: EndpointSpec) -> EndpointView:
             ).destination_uri
         except ConfigurationError as error:
             raise ValidationError(str(error), field="data_capture_config") from None
-    if session.scalar(sa.select(Endpoint.id).where(Endpoint.name == spec.name)) is not None:
-        raise ConflictError(f"endpoint {spec.name!r} already exists")
+    ensure_new_name(session, Endpoint, spec.name, KIND)
     row = Endpoint(
         name=spec.name,
         variants=list(spec.variants),

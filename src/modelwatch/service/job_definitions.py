@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from modelwatch.errors import ConflictError, NotFoundError
+from modelwatch.errors import ConflictError
+from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import JobDefinitionRow, Schedule
 from modelwatch.service.paging import page
 from modelwatch.service.schemas import (
@@ -42,16 +43,12 @@ def _view(row: JobDefinitionRow) -> JobDefinitionView:
 
 
 def get_job_definition(session: Session, name: str) -> JobDefinitionRow:
-    row = session.scalar(sa.select(JobDefinitionRow).where(JobDefinitionRow.name == name))
-    if row is None:
-        raise NotFoundError(KIND, name)
-    return row
+    return by_name(session, JobDefinitionRow, name, KIND)
 
 
 def create_job_definition(session: Session, spec: JobDefinitionSpec) -> JobDefinitionView:
     """Store a named definition. It is checked when a schedule uses it (the endpoint may come later)."""
-    if session.scalar(sa.select(JobDefinitionRow.id).where(JobDefinitionRow.name == spec.name)) is not None:
-        raise ConflictError(f"job definition {spec.name!r} already exists")
+    ensure_new_name(session, JobDefinitionRow, spec.name, KIND)
     row = JobDefinitionRow(
         name=spec.name,
         monitoring_type=spec.monitoring_type.value,

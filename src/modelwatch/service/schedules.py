@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from modelwatch.errors import (
     ConflictError,
     FormatError,
-    NotFoundError,
     StorageError,
     ValidationError,
 )
@@ -27,6 +26,7 @@ from modelwatch.service.endpoints import get_endpoint
 from modelwatch.service.executions import create_execution, stop_open_executions
 from modelwatch.service.job_definitions import get_job_definition
 from modelwatch.service.layout import monitoring_uri
+from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import Execution, Schedule, utcnow
 from modelwatch.service.paging import page
 from modelwatch.service.schedule_expression import (
@@ -77,13 +77,7 @@ SortOrder = Literal["Ascending", "Descending"]
 
 
 def get_schedule(session: Session, name: str, *, for_update: bool = False) -> Schedule:
-    query = sa.select(Schedule).where(Schedule.name == name)
-    if for_update:
-        query = query.with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        raise NotFoundError(KIND, name)
-    return row
+    return by_name(session, Schedule, name, KIND, for_update=for_update)
 
 
 def _last_status(session: Session, schedule_id: int) -> ExecutionStatus | None:
@@ -253,8 +247,7 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
         raise ValidationError(
             "only allowed when the schedule expression is NOW", field="data_analysis_start_time"
         )
-    if session.scalar(sa.select(Schedule.id).where(Schedule.name == spec.name)) is not None:
-        raise ConflictError(f"monitoring schedule {spec.name!r} already exists")
+    ensure_new_name(session, Schedule, spec.name, KIND)
     row = Schedule(
         name=spec.name,
         monitoring_type=spec.monitoring_type.value,
