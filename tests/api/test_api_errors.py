@@ -1,0 +1,197 @@
+"""Bad requests get the one error shape with the right status, and name the field at fault."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from api_data import schedule_spec
+
+pytestmark = pytest.mark.anyio
+
+
+def _fields(answer: httpx.Response) -> list[str]:
+    return [f["field"] for f in answer.json()["error"]["fields"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/endpoints", {"name": "bad_name"}, "name"),
+        ("/endpoints", {"name": "-x"}, "name"),
+        ("/endpoints", {"name": "x", "colour": "red"}, "colour"),
+        ("/endpoints", {"name": "x", "variants": "AllTraffic"}, "variants"),
+        ("/endpoints", {"name": 7}, "name"),
+        ("/endpoints", {}, "name"),
+        ("/endpoints", ["x"], "body"),
+        ("/schedules", schedule_spec(expression="cron(0 * * * *)"), "ScheduleConfig.ScheduleExpression"),
+        ("/schedules", {**schedule_spec(), "monitoring_type": "Nope"}, "monitoring_type"),
+        (
+            "/schedules",
+            {**schedule_spec(), "definition": {"endpoint_input": {"endpoint_name": "no such"}}},
+            "definition.endpoint_input.endpoint_name",
+        ),
+        (
+            "/schedules",
+            {**schedule_spec(), "definition": {"endpoint_input": {"endpoint_name": "churn"}, "x": 1}},
+            "definition.x",
+        ),
+        (
+            "/schedules",
+            {
+                **schedule_spec(),
+                "definition": {"endpoint_input": {"endpoint_name": "churn"}, "max_runtime_seconds": "long"},
+            },
+            "definition.max_runtime_seconds",
+        ),
+        ("/schedules", {**schedule_spec(), "definition": {}}, "definition"),
+        ("/schedules/hourly/executions", {"window_start": "2026-03-01T10:00:00Z"}, "window_end"),
+        (
+            "/schedules/hourly/executions",
+            {"window_start": "2026-03-01T10:00:00Z", "window_end": "2026-03-01T09:00:00Z"},
+            "window_end",
+        ),
+        ("/schedules/hourly/executions", {"window_start": "yesterday", "window_end": "now"}, "window_start"),
+        (
+            "/baselining-jobs",
+            {"name": "b", "dataset_uri": "x", "monitoring_type": "ModelBias"},
+            "monitoring_type",
+        ),
+        ("/baselining-jobs", {"name": "b", "dataset_uri": "x", "dataset_format": {}}, "dataset_format"),
+    ],
+)
+async def test_invalid_bodies_are_422_naming_the_field(
+    client: httpx.AsyncClient, schedule: str, path: str, body: object, field: str
+) -> None:
+    answer = await client.post(path, json=body)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["type"] == "ValidationError"
+    assert field in _fields(answer), error
+    assert field in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/executions", {"max_results": 101}, "max_results"),
+        ("/executions", {"max_results": 0}, "max_results"),
+        ("/endpoints", {"max_results": "many"}, "max_results"),
+        ("/executions", {"next_token": "garbage!"}, "next_token"),
+        ("/executions", {"next_token": "Z2FyYmFnZQ=="}, "next_token"),
+        ("/executions", {"status": "Done"}, "status"),
+        ("/executions", {"sort_by": "Name"}, "sort_by"),
+        ("/executions", {"scheduled_after": "last week"}, "scheduled_after"),
+        ("/executions", {"scheduled_after": "9999-12-31T23:00:00-05:00"}, "scheduled_after"),
+        ("/executions", {"schedule_name": "a_b"}, "schedule_name"),
+        ("/schedules", {"sort_order": "Up"}, "sort_order"),
+        ("/schedules", {"name_contains": "%"}, "name_contains"),
+        ("/baselining-jobs", {"status": "Stopped"}, "status"),
+        ("/executions/abc", {}, "execution_id"),
+        ("/executions/0", {}, "execution_id"),
+        ("/executions/99999999999999999999", {}, "execution_id"),
+        ("/executions/2147483648", {}, "execution_id"),
+        ("/endpoints/bad_name", {}, "name"),
+        ("/schedules/hourly/metrics/m", {"limit": 10_001}, "limit"),
+    ],
+)
+async def test_invalid_queries_are_422_naming_the_field(
+    client: httpx.AsyncClient, path: str, params: dict[str, object], field: str
+) -> None:
+    answer = await client.get(path, params=params)
+    assert answer.status_code == 422, answer.text
+    assert _fields(answer) == [field]
+
+
+async def test_missing_resources_are_404(client: httpx.AsyncClient, schedule: str) -> None:
+    for method, path, body in [
+        ("GET", "/endpoints/nope", None),
+        ("DELETE", "/endpoints/nope", None),
+        ("GET", "/schedules/nope", None),
+        ("PATCH", "/schedules/nope", {"schedule_expression": "cron(0 * ? * * *)"}),
+        ("POST", "/schedules/nope/start", None),
+        ("POST", "/schedules/nope/stop", None),
+        ("DELETE", "/schedules/nope", None),
+        ("POST", "/schedules/nope/executions", {"window_start": "2026-01-01", "window_end": "2026-01-02"}),
+        ("GET", "/executions/12345", None),
+        ("POST", "/executions/12345/stop", None),
+        ("GET", "/executions/12345/files/statistics.json", None),
+        ("GET", "/baselining-jobs/nope/files/statistics.json", None),
+        ("POST", "/schedules", schedule_spec("other", endpoint="nope")),
+    ]:
+        answer = await client.request(method, path, json=body)
+        assert answer.status_code == 404, (method, path, answer.text)
+        error = answer.json()["error"]
+        assert error["type"] == "NotFoundError" and "does not exist" in error["message"], error
+
+
+async def test_conflicts_are_409(client: httpx.AsyncClient, schedule: str) -> None:
+    again = await client.post("/schedules", json=schedule_spec())
+    assert again.status_code == 409
+    assert again.json()["error"] == {
+        "type": "ConflictError",
+        "message": "monitoring schedule 'hourly' already exists",
+    }
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/endpoints", content=b'{"name": "x",', headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["type"] == "MalformedRequest" and "not valid JSON" in error["message"]
+    assert "fields" not in error
+
+
+async def test_bodies_over_one_mib_are_413(client: httpx.AsyncClient) -> None:
+    big = b'{"name": "x", "data_capture_config": {"pad": "' + b"x" * (1 << 20) + b'"}}'
+    declared = await client.post("/endpoints", content=big, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413
+    assert declared.json()["error"]["type"] == "RequestTooLarge"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the size shows while reading
+        for start in range(0, len(big), 64 * 1024):
+            yield big[start : start + 64 * 1024]
+
+    streamed = await client.post("/endpoints", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert streamed.json()["error"]["type"] == "RequestTooLarge"
+    assert (await client.get("/endpoints")).json()["items"] == []
+
+
+async def test_unknown_routes_and_methods_keep_the_error_shape(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["type"] == "NotFound"
+    wrong = await client.put("/endpoints")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["type"] == "MethodNotAllowed"
+    assert "allow" in wrong.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/executions/{id}/files/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        "/executions/{id}/files/..%2Fstatistics.json",
+        "/executions/{id}/files/%2Fetc%2Fpasswd",
+        "/executions/{id}/files/../../../../../../etc/passwd",  # the client resolves the dots
+        "/executions/{id}/files/statistics.json%00",
+        "/baselining-jobs/train/files/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/baselining-jobs/train/files/passwd",
+    ],
+)
+async def test_path_traversal_is_404_and_never_a_file(
+    client: httpx.AsyncClient, schedule: str, path: str
+) -> None:
+    run = await client.post(
+        "/schedules/hourly/executions",
+        json={"window_start": "2026-03-01T09:00:00Z", "window_end": "2026-03-01T10:00:00Z"},
+    )
+    await client.post("/baselining-jobs", json={"name": "train", "dataset_uri": "/etc"})
+    answer = await client.get(path.format(id=run.json()["id"]))
+    assert answer.status_code == 404, answer.text
+    assert "root:" not in answer.text
+    assert answer.headers["content-type"] == "application/json"
