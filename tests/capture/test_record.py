@@ -293,3 +293,20 @@ def test_config_validation_names_the_field(field: str, value: object) -> None:
 def test_config_accepts_mode_strings() -> None:
     config = DataCaptureConfig("/x", capture_modes=frozenset({"Input"}))  # type: ignore[arg-type]
     assert config.capture_modes == {CaptureMode.INPUT}
+
+
+def test_content_type_lists_must_be_lists_of_strings() -> None:
+    import pytest
+
+    from modelwatch.capture.config import DataCaptureConfig
+    from modelwatch.errors import ConfigurationError
+
+    for bad in (5, "text/csv", [1]):
+        with pytest.raises(ConfigurationError, match="CsvContentTypes must be a list of content types"):
+            DataCaptureConfig.from_sagemaker(
+                {
+                    "DestinationS3Uri": "capture/",
+                    "InitialSamplingPercentage": 5,
+                    "CaptureContentTypeHeader": {"CsvContentTypes": bad},
+                }
+            )

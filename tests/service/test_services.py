@@ -309,3 +309,12 @@ def test_a_schedule_needs_exactly_one_definition() -> None:
 
     with pytest.raises(PydanticError, match="exactly one of definition, job_definition_name"):
         ScheduleSpec(name="x", schedule_expression="cron(0 * ? * * *)")
+
+
+def test_page_tokens_out_of_range_are_validation_errors(db: Database) -> None:
+    import base64
+
+    token = base64.urlsafe_b64encode(b"o:99999999999999999999").decode()
+    with db.session() as session, pytest.raises(ValidationError) as error:
+        executions.list_executions(session, next_token=token)
+    assert error.value.field == "next_token"

@@ -28,7 +28,7 @@ def test_opening_twice_is_idempotent(database_url: str) -> None:
     db = open_database(database_url)
     with db.engine.connect() as connection:
         version = connection.execute(sa.text("select version_num from alembic_version")).scalar_one()
-    assert version == "0002"
+    assert version == "0003"
     db.dispose()
 
 

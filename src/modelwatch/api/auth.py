@@ -31,11 +31,14 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 def require_token(request: Request, credentials: Credentials) -> None:
     """Let the request through, or raise 401/403. Runs before the route, in a transaction of its own."""
-    with transaction(request) as session:
+    with transaction(request, write=False) as session:
         if not tokens.has_tokens(session):
             return
         secret = credentials.credentials if credentials is not None else ""
         info = tokens.authenticate(session, secret) if secret else None
+    if info is not None and info.stale:
+        with transaction(request) as session:
+            tokens.touch(session, info.name)
     if not secret:
         raise HTTPException(401, "a bearer token is required (Authorization: Bearer <token>)", _CHALLENGE)
     if info is None:

@@ -35,16 +35,19 @@ def database(request: Request) -> Database:
 
 
 @contextlib.contextmanager
-def transaction(request: Request) -> Iterator[Session]:
+def transaction(request: Request, *, write: bool | None = None) -> Iterator[Session]:
     """A session of the app's database that commits at the end of the block.
 
     On SQLite every transaction takes the write lock at its start (see ``service.db``), and a waiting
     connection polls for it with growing sleeps, so under concurrent requests some waited seconds. The
     requests of this process therefore queue on a lock of their own first, which wakes the next at once.
+    Reads (``write=False``; by default the requests whose method is GET or HEAD) take neither.
     """
     db = database(request)
-    gate = request.app.state.sqlite_gate if db.is_sqlite else contextlib.nullcontext()
-    with gate, db.session() as current:
+    if write is None:
+        write = request.method not in ("GET", "HEAD")
+    gate = request.app.state.sqlite_gate if db.is_sqlite and write else contextlib.nullcontext()
+    with gate, db.session(write=write) as current:
         yield current
 
 

@@ -40,6 +40,15 @@ _MODE_NAMES: dict[str, frozenset[CaptureMode]] = {
 }
 
 
+def _content_types(header: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = header.get(key, ())
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError(
+            f"DataCaptureConfig.CaptureContentTypeHeader.{key} must be a list of content types; got {value!r}"
+        )
+    return tuple(value)
+
+
 def _require(condition: bool, name: str, expected: str, value: object) -> None:
     if not condition:
         raise ConfigurationError(f"DataCaptureConfig.{name} must be {expected}; got {value!r}")
@@ -154,8 +163,8 @@ class DataCaptureConfig:
             csv_types: tuple[str, ...] = ()
             json_types: tuple[str, ...] = ()
         elif isinstance(header, Mapping):
-            csv_types = tuple(header.get("CsvContentTypes", ()))
-            json_types = tuple(header.get("JsonContentTypes", ()))
+            csv_types = _content_types(header, "CsvContentTypes")
+            json_types = _content_types(header, "JsonContentTypes")
         else:
             raise ConfigurationError(
                 f"DataCaptureConfig.CaptureContentTypeHeader must be an object; got {header!r}"

@@ -50,8 +50,13 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
 
 def _sqlite_begin(connection: sa.Connection) -> None:
     """Take SQLite's write lock when a transaction starts, so that two processes never fail on upgrading a
-    read transaction to a write one (SQLITE_BUSY); they wait for each other up to the busy timeout."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read transaction to a write one (SQLITE_BUSY); they wait for each other up to the busy timeout.
+    Read-only sessions (``session(write=False)``) begin a plain transaction: WAL readers never block."""
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_READ_ONLY = "modelwatch_read_only"
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,17 @@ class Database:
     sessions: sessionmaker[Session]
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self.sessions.begin() as session:
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction, committed at the end of the block. ``write=False`` promises only
+        reads (on SQLite it then does not take the write lock)."""
+        if write:
+            with self.sessions.begin() as session:
+                yield session
+            return
+        with (
+            self.sessions(bind=self.engine.execution_options(**{_READ_ONLY: True})) as session,
+            session.begin(),
+        ):
             yield session
 
     @property

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from modelwatch.errors import ConflictError, NotFoundError
 from modelwatch.service.layout import execution_output_uri
@@ -178,7 +178,7 @@ def list_executions(
     next_token: str | None = None,
 ) -> Page[ExecutionView]:
     """One page of executions, filtered and sorted as SageMaker's ``ListMonitoringExecutions``."""
-    query = sa.select(Execution)
+    query = sa.select(Execution).options(defer(Execution.definition))  # the views don't show it
     if schedule_name:
         query = query.where(Execution.schedule_name == schedule_name)
     if endpoint_name:

@@ -135,6 +135,8 @@ class Execution(Base):
         sa.UniqueConstraint("schedule_id", "scheduled_time", name="uq_execution_slot"),
         sa.Index("ix_executions_status_scheduled", "status", "scheduled_time"),
         sa.Index("ix_executions_schedule_scheduled", "schedule_name", "scheduled_time"),
+        sa.Index("ix_executions_created", "created_at", "id"),
+        sa.Index("ix_executions_scheduled", "scheduled_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

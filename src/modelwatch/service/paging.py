@@ -25,7 +25,7 @@ def _decode(token: str | None) -> int:
         offset = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:"))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationError("not a token returned by a previous page", field="next_token") from None
-    if offset < 0:
+    if not 0 <= offset <= 2**31:
         raise ValidationError("not a token returned by a previous page", field="next_token")
     return offset
 

@@ -80,17 +80,26 @@ def get_schedule(session: Session, name: str, *, for_update: bool = False) -> Sc
     return by_name(session, Schedule, name, KIND, for_update=for_update)
 
 
-def _last_status(session: Session, schedule_id: int) -> ExecutionStatus | None:
-    status = session.scalar(
-        sa.select(Execution.status)
-        .where(Execution.schedule_id == schedule_id)
-        .order_by(Execution.scheduled_time.desc())
-        .limit(1)
+def _last_statuses(session: Session, ids: list[int]) -> dict[int, ExecutionStatus]:
+    """The status of each schedule's latest execution, for a page of schedules in one query."""
+    latest = (
+        sa.select(Execution.schedule_id, sa.func.max(Execution.scheduled_time).label("slot"))
+        .where(Execution.schedule_id.in_(ids))
+        .group_by(Execution.schedule_id)
+        .subquery()
     )
-    return ExecutionStatus(status) if status else None
+    rows = session.execute(
+        sa.select(Execution.schedule_id, Execution.status).join(
+            latest,
+            (Execution.schedule_id == latest.c.schedule_id) & (Execution.scheduled_time == latest.c.slot),
+        )
+    )
+    return {schedule_id: ExecutionStatus(status) for schedule_id, status in rows if schedule_id is not None}
 
 
-def _view(session: Session, row: Schedule) -> ScheduleView:
+def _view(
+    session: Session, row: Schedule, last: ExecutionStatus | None = None, *, known: bool = False
+) -> ScheduleView:
     return ScheduleView(
         name=row.name,
         monitoring_type=MonitoringType(row.monitoring_type),
@@ -104,7 +113,7 @@ def _view(session: Session, row: Schedule) -> ScheduleView:
         failure_reason=row.failure_reason,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        last_execution_status=_last_status(session, row.id),
+        last_execution_status=last if known else _last_statuses(session, [row.id]).get(row.id),
     )
 
 
@@ -300,7 +309,10 @@ def list_schedules(
     column = {"Name": Schedule.name, "CreationTime": Schedule.created_at, "Status": Schedule.status}[sort_by]
     ordered = column.asc() if sort_order == "Ascending" else column.desc()
     rows, token = page(session, query.order_by(ordered, Schedule.id), max_results, next_token)
-    return Page[ScheduleView](items=[_view(session, r) for r in rows], next_token=token)
+    statuses = _last_statuses(session, [r.id for r in rows])
+    return Page[ScheduleView](
+        items=[_view(session, r, statuses.get(r.id), known=True) for r in rows], next_token=token
+    )
 
 
 def update_schedule(

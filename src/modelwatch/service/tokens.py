@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -21,7 +21,16 @@ from modelwatch.errors import ConflictError, NotFoundError, ValidationError
 from modelwatch.service.models import Token, utcnow
 from modelwatch.service.schemas import is_valid_name
 
-__all__ = ["Scope", "TokenInfo", "authenticate", "create_token", "has_tokens", "list_tokens", "revoke_token"]
+__all__ = [
+    "Scope",
+    "TokenInfo",
+    "authenticate",
+    "create_token",
+    "has_tokens",
+    "list_tokens",
+    "revoke_token",
+    "touch",
+]
 
 PREFIX = "mw_"
 
@@ -38,6 +47,12 @@ class TokenInfo:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+    @property
+    def stale(self) -> bool:
+        """True when ``last_used_at`` is unset or older than a minute (uses are recorded once a minute, so
+        that every request does not write the same row)."""
+        return self.last_used_at is None or utcnow() - self.last_used_at > timedelta(minutes=1)
 
 
 def _digest(secret: str) -> str:
@@ -83,10 +98,15 @@ def has_tokens(session: Session) -> bool:
 
 
 def authenticate(session: Session, secret: str) -> TokenInfo | None:
-    """The active token whose secret this is, or None. Compares digests in constant time."""
+    """The active token whose secret this is, or None. Compares digests in constant time. Reads only:
+    record the use with :func:`touch` (in a write session) when :attr:`TokenInfo.stale` says so."""
     digest = _digest(secret)
     row = session.scalar(sa.select(Token).where(Token.digest == digest, Token.revoked_at.is_(None)))
     if row is None or not hmac.compare_digest(row.digest, digest):
         return None
-    row.last_used_at = utcnow()
     return _info(row)
+
+
+def touch(session: Session, name: str) -> None:
+    """Record that the token was used now."""
+    session.execute(sa.update(Token).where(Token.name == name).values(last_used_at=utcnow()))
