@@ -103,5 +103,6 @@ def build_server(
         )
     runner = Runner(db) if scheduler else None
     loop = Scheduler(db, runner) if runner is not None else None
-    config = uvicorn.Config(create_app(db), host=host, port=port, log_level=log_level, lifespan="on")
+    app = create_app(db, scheduler_runner=runner)  # run-now and baselining jobs start at once
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
     return Server(db, GracefulServer(config), loop, runner, shutdown_timeout)
