@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Cli, Served, as_json, free_port, write_capture
+from cli_helpers import Cli, Served, as_json, free_port
 from typer.testing import CliRunner
 
+from capture_data import write_capture
 from modelwatch.cli import app
 from modelwatch.cli_client import EXIT_ERROR, EXIT_UNREACHABLE, EXIT_USAGE
 from modelwatch.examples import example_dataset

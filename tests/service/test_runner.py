@@ -14,12 +14,12 @@ import httpx
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
-from service_data import credit_rows, write_capture
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from capture_data import credit_rows, write_capture
 from modelwatch.capture import middleware as capture_middleware
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.middleware import CaptureMiddleware

@@ -10,8 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from service_data import credit_rows, write_capture
-
+from capture_data import credit_rows, write_capture
 from modelwatch.service import endpoints, executions, schedules
 from modelwatch.service.db import open_database
 from modelwatch.service.schemas import EndpointSpec, ExecutionStatus, JobDefinition, ScheduleSpec
