@@ -6,8 +6,8 @@
        │                   │
        └──stop──► Stopped  └──stop / max runtime──► Stopping ──► Stopped
 
-Rows are created by the scheduler (:func:`plan_executions`, insert-or-ignore on the unique slot key) or
-on demand; a runner takes one with :func:`claim_execution`, an atomic compare-and-set from ``Pending``,
+Rows are created by the scheduler (:func:`insert_slots`, insert-or-ignore on the unique slot key) or
+on demand; a runner takes them with :func:`claim_executions`, an atomic compare-and-set from ``Pending``,
 so two schedulers never run the same execution.
 """
 
@@ -28,7 +28,7 @@ from modelwatch.service.paging import page
 from modelwatch.service.schemas import ExecutionStatus, ExecutionView, MonitoringType, Page
 
 __all__ = [
-    "claim_execution",
+    "claim_executions",
     "create_execution",
     "describe_execution",
     "finish_execution",
@@ -115,19 +115,26 @@ def insert_slots(
     return len(session.connection().execute(statement, rows).all())
 
 
-def claim_execution(session: Session, execution_id: int, worker: str, *, now: datetime | None = None) -> bool:
-    """Move one execution from ``Pending`` to ``InProgress`` for ``worker``; False if someone else did."""
-    result = session.execute(
+def claim_executions(
+    session: Session, execution_ids: Sequence[int], worker: str, *, now: datetime | None = None
+) -> list[Execution]:
+    """Move the given executions that are still ``Pending`` to ``InProgress`` for ``worker``, in one
+    statement; returns the rows claimed (the others were taken by someone else or stopped)."""
+    if not execution_ids:
+        return []
+    moment = now or utcnow()
+    claimed = session.scalars(
         sa.update(Execution)
-        .where(Execution.id == execution_id, Execution.status == ExecutionStatus.PENDING.value)
+        .where(Execution.id.in_(list(execution_ids)), Execution.status == ExecutionStatus.PENDING.value)
         .values(
-            status=ExecutionStatus.IN_PROGRESS.value,
-            claimed_by=worker,
-            started_at=now or utcnow(),
-            updated_at=now or utcnow(),
+            status=ExecutionStatus.IN_PROGRESS.value, claimed_by=worker, started_at=moment, updated_at=moment
         )
-    )
-    return result.rowcount == 1
+        .returning(Execution.id)
+    ).all()
+    if not claimed:
+        return []
+    rows = session.scalars(sa.select(Execution).where(Execution.id.in_(claimed)).order_by(Execution.id)).all()
+    return list(rows)
 
 
 def finish_execution(

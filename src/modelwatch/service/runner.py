@@ -40,7 +40,7 @@ from modelwatch.service import jobspec as job_module
 from modelwatch.service.baselines import claim_baseline_job, finish_baseline_job, get_baseline_job
 from modelwatch.service.db import Database
 from modelwatch.service.endpoints import get_endpoint
-from modelwatch.service.executions import claim_execution, finish_execution, get_execution
+from modelwatch.service.executions import claim_executions, finish_execution, get_execution
 from modelwatch.service.metrics import parse_metric_lines, record_metrics
 from modelwatch.service.models import Execution, utcnow
 from modelwatch.service.schemas import ExecutionStatus, JobStatus
@@ -105,14 +105,20 @@ class Runner:
 
     def start_execution(self, execution_id: int) -> bool:
         """Claim and start an execution; False if it was not ``Pending`` any more (another runner has it)."""
-        if self._stopping.is_set() or not self.free_slots():
-            return False
+        return self.start_executions([execution_id]) == 1
+
+    def start_executions(self, execution_ids: list[int]) -> int:
+        """Claim (in one statement) and start as many of the executions as there is room for; returns how
+        many started. Those another runner claimed first are left alone."""
+        room = 0 if self._stopping.is_set() else self.free_slots()
+        if room <= 0 or not execution_ids:
+            return 0
         with self.db.session() as session:
-            if not claim_execution(session, execution_id, self.worker):
-                return False
-            row = get_execution(session, execution_id)
-            spec, max_runtime = self._execution_spec(session, row)
-        return self._launch("execution", str(execution_id), spec, max_runtime)
+            rows = claim_executions(session, execution_ids[:room], self.worker)
+            specs = [(row.id, *self._execution_spec(session, row)) for row in rows]
+        for execution_id, spec, max_runtime in specs:
+            self._launch("execution", str(execution_id), spec, max_runtime)
+        return len(specs)
 
     def start_baseline(self, name: str) -> bool:
         """Claim and start a baselining job; False if another runner has it."""

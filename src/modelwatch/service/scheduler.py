@@ -144,10 +144,7 @@ class Scheduler:
             ).all()
         for name in baselines:
             started += self.runner.start_baseline(name)
-        for execution_id in pending:
-            if not self.runner.free_slots():
-                break
-            started += self.runner.start_execution(execution_id)
+        started += self.runner.start_executions(list(pending))
         return started
 
     def run_forever(self) -> None:
