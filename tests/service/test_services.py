@@ -318,3 +318,11 @@ def test_page_tokens_out_of_range_are_validation_errors(db: Database) -> None:
     with db.session() as session, pytest.raises(ValidationError) as error:
         executions.list_executions(session, next_token=token)
     assert error.value.field == "next_token"
+
+
+def test_a_cron_schedule_takes_no_now_window_on_update(db: Database, endpoint: str) -> None:
+    with db.session() as session:
+        schedules.create_schedule(session, _schedule(), now=T0)
+    with pytest.raises(ValidationError) as error, db.session() as session:
+        schedules.update_schedule(session, "hourly", ScheduleUpdate(data_analysis_start_time="-PT1H"), now=T0)
+    assert error.value.field == "data_analysis_start_time"

@@ -338,6 +338,10 @@ def update_schedule(
     end = update.data_analysis_end_time or row.data_analysis_end_time
     if expression.kind == "now":
         _now_offsets(start, end)
+    elif update.data_analysis_start_time or update.data_analysis_end_time:
+        raise ValidationError(
+            "only allowed when the schedule expression is NOW", field="data_analysis_start_time"
+        )
     row.schedule_expression = text
     row.data_analysis_start_time, row.data_analysis_end_time = start, end
     row.definition = definition.model_dump(mode="json", by_alias=True, exclude_none=True)
