@@ -293,15 +293,23 @@ def test_postprocessing_runs_after_a_successful_analysis(
     assert marker.read_text() == "2026-06-01T10:00:00Z"
 
 
-def test_a_running_execution_can_be_stopped(
+def _start_a_hanging_execution(
     db: Database, endpoint: Path, baseline: tuple[str, str], tmp_path: Path
-) -> None:
+) -> Runner:
+    """Capture, a schedule whose preprocessing script sleeps for ten minutes, and a runner running it."""
     write_capture(endpoint, "churn", H1, predicted(credit_rows(count=5)))
     script = tmp_path / "pre.py"
     script.write_text("import time\ndef preprocess_handler(record):\n    time.sleep(600)\n")
     _schedule(db, baseline, record_preprocessor_script=str(script))
     runner = Runner(db, capacity=1, poll_seconds=0.05)
     Scheduler(db, runner, clock=lambda: H2).tick()
+    return runner
+
+
+def test_a_running_execution_can_be_stopped(
+    db: Database, endpoint: Path, baseline: tuple[str, str], tmp_path: Path
+) -> None:
+    runner = _start_a_hanging_execution(db, endpoint, baseline, tmp_path)
     with db.session() as session:
         [view] = executions.list_executions(session).items
         assert view.status == ExecutionStatus.IN_PROGRESS
@@ -339,12 +347,7 @@ def test_baselining_jobs_run_in_the_runner(db: Database, data_dir: Path, tmp_pat
 def test_shutdown_stops_executions_that_do_not_finish_in_time(
     db: Database, endpoint: Path, baseline: tuple[str, str], tmp_path: Path
 ) -> None:
-    write_capture(endpoint, "churn", H1, predicted(credit_rows(count=5)))
-    script = tmp_path / "pre.py"
-    script.write_text("import time\ndef preprocess_handler(record):\n    time.sleep(600)\n")
-    _schedule(db, baseline, record_preprocessor_script=str(script))
-    runner = Runner(db, capacity=1, poll_seconds=0.05)
-    Scheduler(db, runner, clock=lambda: H2).tick()
+    runner = _start_a_hanging_execution(db, endpoint, baseline, tmp_path)
     runner.shutdown(timeout=0.5)
     with db.session() as session:
         [view] = executions.list_executions(session).items
