@@ -13,7 +13,7 @@ from modelwatch.cli import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, app
 from modelwatch.examples import drift, example_dataset
 
 runner = CliRunner()
-COMMANDS = ["baseline", "check", "demo", "proxy", "capture-batch"]
+COMMANDS = ["baseline", "check", "demo", "proxy", "capture-batch", "server", "scheduler"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -298,6 +298,48 @@ def capture_batch_command(
 
 
 @app.command()
+def server(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; non-loopback needs a token.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Metadata database; default MODELWATCH_DATABASE_URL or SQLite."),
+    ] = None,
+    no_scheduler: Annotated[
+        bool,
+        typer.Option("--no-scheduler", help="Serve the API only (run `modelwatch scheduler` elsewhere)."),
+    ] = False,
+    shutdown_timeout: Annotated[
+        float, typer.Option("--shutdown-timeout", min=0, help="Seconds running executions get to finish.")
+    ] = 30.0,
+) -> None:
+    """Run the REST API (docs at /docs) and the scheduler on the embedded defaults or from settings.
+
+    Listening beyond loopback needs an API token (modelwatch tokens create NAME --scope admin).
+
+    Ctrl-C or SIGTERM stops accepting requests and lets running executions finish, then stops the rest.
+
+    Example: modelwatch server --port 8000
+    """
+    from modelwatch.server import build_server
+
+    with _job_errors():
+        built = build_server(
+            host,
+            port,
+            database_url=database_url,
+            scheduler=not no_scheduler,
+            shutdown_timeout=shutdown_timeout,
+        )
+    err.print(
+        f"server: {built.url} (API docs: {built.url}/docs; Ctrl-C to stop)", highlight=False, soft_wrap=True
+    )
+    built.run()
+
+
+@app.command()
 def scheduler(
     database_url: Annotated[
         str | None,
