@@ -236,10 +236,10 @@ def test_a_script_that_hangs_is_stopped_and_the_next_slot_still_runs(
         "    return {f'c{i}': v for i, v in enumerate((record.endpoint_output.data.strip() + ','\n"
         "            + record.endpoint_input.data).split(','))}\n"
     )
-    _schedule(db, baseline, record_preprocessor_script=str(script), max_runtime_seconds=3)
+    _schedule(db, baseline, record_preprocessor_script=str(script), max_runtime_seconds=6)
     hung, next_one = _run(db, H2 + HOUR, capacity=1)
     assert hung.status == ExecutionStatus.STOPPED
-    assert "MaxRuntimeInSeconds (3 s)" in hung.failure_reason
+    assert "MaxRuntimeInSeconds (6 s)" in hung.failure_reason
     assert next_one.status == ExecutionStatus.COMPLETED, next_one.failure_reason
     assert next_one.record_count == 50
 
