@@ -18,7 +18,7 @@ import uvicorn
 from cli_helpers import Cli, Served, free_port
 from typer.testing import CliRunner, Result
 
-from modelwatch import cli_client
+from modelwatch.cli_client import common as cli_common
 from modelwatch.api.app import create_app
 from modelwatch.cli import app
 from modelwatch.service.db import Database, open_database
@@ -75,7 +75,7 @@ def server(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
 
 @pytest.fixture
 def server_with_scheduler(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    monkeypatch.setattr(cli_client, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(cli_common, "POLL_SECONDS", 0.1)
     yield from _served(database, monkeypatch, scheduled=True)
 
 

@@ -1,0 +1,161 @@
+"""``modelwatch baselines``: see :mod:`modelwatch.cli_client`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from modelwatch.service.schemas import (
+    BaselineJobSpec,
+    JobStatus,
+)
+
+if TYPE_CHECKING:
+    pass
+
+from modelwatch.cli_client import common as c
+from modelwatch.cli_client.common import (
+    EXIT_ERROR,
+    AllOption,
+    DataFormat,
+    JsonOption,
+    MaxResultsOption,
+    NextTokenOption,
+    OutputOption,
+    TokenOption,
+    UrlOption,
+    WaitOption,
+)
+
+__all__ = ["baselines_app"]
+
+baselines_app = typer.Typer(
+    help="Baselining jobs: profile training data on the server.", no_args_is_help=True
+)
+
+# -- baselining jobs ------------------------------------------------------------------------------
+
+BASELINE_COLUMNS = [
+    ("name", "name"),
+    ("status", "status"),
+    ("dataset", "dataset_uri"),
+    ("created", "created_at"),
+    ("ended", "ended_at"),
+]
+BASELINE_FILES = ("statistics.json", "constraints.json", "execution.log")
+
+
+@baselines_app.command("start")
+def baselines_start(
+    name: Annotated[str, typer.Option("--name", help="Job name (1–63 letters, digits, hyphens).")],
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Training data: file, folder, glob, s3://.")
+    ],
+    format: Annotated[
+        DataFormat | None, typer.Option("--format", "-f", help="Data format (default: from the extension).")
+    ] = None,
+    header: Annotated[
+        bool, typer.Option("--header/--no-header", help="CSV: the first line holds names.")
+    ] = False,
+    output_uri: Annotated[
+        str | None,
+        typer.Option("--output-uri", help="Where the files go (default: {storage}/baselines/NAME)."),
+    ] = None,
+    wait: WaitOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a baselining job: the server profiles the data into statistics.json and constraints.json.
+
+    Relative local paths are made absolute before they are sent.
+
+    Example: modelwatch baselines start --name churn-train --dataset train.csv --header --wait
+    """
+    dataset_format: dict[str, Any] | None = None
+    if format is DataFormat.CSV or (format is None and header):
+        dataset_format = {"csv": {"header": header}}
+    elif format is DataFormat.JSON:
+        dataset_format = {"json": {"line": True}}
+    elif format is DataFormat.PARQUET:
+        dataset_format = {"parquet": {}}
+    data = {"name": name, "dataset_uri": c.absolute(dataset), "output_uri": c.absolute(output_uri)}
+    spec = c.validated(BaselineJobSpec, {**data, "dataset_format": dataset_format})
+    with c.api(url, token) as api:
+        view = api.start_baseline_job(spec)
+        if wait:
+            view = c.wait_for(
+                lambda: api.describe_baseline_job(name), lambda v: v.status != JobStatus.IN_PROGRESS, name
+            )
+    if as_json:
+        c.echo_json(c.as_data(view))
+    else:
+        c.say(f"baselining job {view.name}: {view.status} -> {view.output_uri}")
+    if view.status == JobStatus.FAILED:
+        c.print_error(f"{view.name} failed: {view.failure_reason}")
+        raise typer.Exit(EXIT_ERROR)
+
+
+@baselines_app.command("list")
+def baselines_list(
+    status: Annotated[JobStatus | None, typer.Option("--status", help="Only jobs in this status.")] = None,
+    max_results: MaxResultsOption = None,
+    next_token: NextTokenOption = None,
+    every: AllOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List baselining jobs, newest first.
+
+    Example: modelwatch baselines list --status Completed
+    """
+    with c.api(url, token) as api:
+        c.listing(
+            api.list_baseline_jobs,
+            {"status": status},
+            (max_results, next_token, every),
+            title="baselining jobs",
+            columns=BASELINE_COLUMNS,
+            as_json=as_json,
+        )
+
+
+@baselines_app.command("describe")
+def baselines_describe(
+    name: Annotated[str, typer.Argument(help="Job name.")],
+    url: UrlOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a baselining job: status, failure reason, the URIs of its files.
+
+    Example: modelwatch baselines describe churn-train
+    """
+    with c.api(url, token) as api:
+        view = api.describe_baseline_job(name)
+    c.show(f"baselining job {name}", view, as_json)
+
+
+@baselines_app.command("download")
+def baselines_download(
+    name: Annotated[str, typer.Argument(help="Job name.")],
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="statistics.json, constraints.json, execution.log (default: the first two)."),
+    ] = None,
+    output: OutputOption = ".",
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Download a finished baselining job's files into a folder (or one file to stdout with -o -).
+
+    Example: modelwatch baselines download churn-train -o baseline/
+    """
+    names = files or list(BASELINE_FILES[:2])
+    for file in names:
+        if file not in BASELINE_FILES:
+            raise c.usage(f"expected one of {', '.join(BASELINE_FILES)}; got {file!r}", "FILES")
+    with c.api(url, token) as api:
+        c.download(lambda file: api.baseline_file(name, file), names, output)
