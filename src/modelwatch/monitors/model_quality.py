@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -20,9 +21,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
-from modelwatch.analysis.quality import ArrayLike, QualityAggregate, parse_problem_type, quality_aggregate
+from modelwatch.analysis.performance_estimation import Calibration, fit_calibration
+from modelwatch.analysis.quality import (
+    ArrayLike,
+    QualityAggregate,
+    binary_values,
+    numeric_values,
+    parse_problem_type,
+    quality_aggregate,
+)
 from modelwatch.errors import DataError, EmptyDatasetError, ValidationError
 from modelwatch.formats.javafloat import format_double
 from modelwatch.formats.model_quality import (
@@ -43,9 +53,10 @@ from modelwatch.formats.model_quality import (
     model_quality_violations_to_json,
 )
 from modelwatch.io.datasets import DatasetFormat, read_dataset
-from modelwatch.io.storage import join_uri, read_text, write_text
+from modelwatch.io.storage import exists, join_uri, read_text, write_text
 
 __all__ = [
+    "CALIBRATION_FILE",
     "ProblemType",
     "QualityAttributes",
     "QualityBaselineResult",
@@ -57,6 +68,7 @@ __all__ = [
     "quality_metrics",
     "quality_statistics",
     "quality_statistics_batches",
+    "read_calibration",
     "read_quality_constraints",
     "read_quality_statistics",
     "run_quality_check",
@@ -70,6 +82,8 @@ log = logging.getLogger(__name__)
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
+CALIBRATION_FILE = "calibration.json"
+"""A binary baseline's score calibration (beside its constraints), for estimating quality before labels."""
 
 Batch = tuple[ArrayLike, ArrayLike | None, ArrayLike | None]
 
@@ -403,11 +417,16 @@ def suggest_quality_baseline(
     dataset = read_dataset(dataset_uri, dataset_format, header=header)
     picked = _attribute_columns(problem, attributes, dataset.column_names)
     aggregate = quality_aggregate(problem, threshold=threshold)
+    calibrate = problem is ProblemType.BINARY and picked.get("probability") is not None
+    scored: list[tuple[np.ndarray, np.ndarray]] = []
     try:
         for batch in dataset.batches():
-            aggregate.update(
-                *(_column(batch, picked[role]) for role in ("label", "prediction", "probability"))
+            labels, predictions, probabilities = (
+                _column(batch, picked[role]) for role in ("label", "prediction", "probability")
             )
+            aggregate.update(labels, predictions, probabilities)
+            if calibrate:
+                scored.append((numeric_values(probabilities, column="probability"), binary_values(labels)))
     except DataError as error:
         if error.file is not None or error.column not in picked:
             raise
@@ -424,8 +443,21 @@ def suggest_quality_baseline(
     constraints_uri = join_uri(output_uri, CONSTRAINTS_FILE)
     write_text(statistics_uri, model_quality_statistics_to_json(statistics))
     write_text(constraints_uri, model_quality_constraints_to_json(constraints))
+    if scored:
+        calibration = fit_calibration(
+            np.concatenate([s for s, _ in scored]), np.concatenate([y for _, y in scored])
+        )
+        write_text(join_uri(output_uri, CALIBRATION_FILE), json.dumps(calibration.to_dict()) + "\n")
     log.info("model-quality baseline of %s written to %s", dataset.uri, output_uri)
     return QualityBaselineResult(statistics, constraints, statistics_uri, constraints_uri)
+
+
+def read_calibration(constraints_uri: str) -> Calibration | None:
+    """The calibration a binary baseline wrote beside ``constraints_uri``, if there is one."""
+    uri = join_uri(constraints_uri.rsplit("/", 1)[0], CALIBRATION_FILE)
+    if not exists(uri):
+        return None
+    return Calibration.from_dict(json.loads(read_text(uri)))
 
 
 def _column(batch: pa.RecordBatch, index: int | None) -> Any:
