@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -101,6 +102,23 @@ def _job_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_ERROR) from None
 
 
+class BaselineType(StrEnum):
+    DATA_QUALITY = "data-quality"
+    MODEL_QUALITY = "model-quality"
+    BIAS = "bias"
+    EXPLAINABILITY = "explainability"
+
+
+class ProblemTypeOption(StrEnum):
+    BINARY = "BinaryClassification"
+    MULTICLASS = "MulticlassClassification"
+    REGRESSION = "Regression"
+
+
+def _attribute(name: str, what: str) -> object:
+    return typer.Option(f"--{name.replace('_', '-')}", help=f"Model quality: {what}.", show_default=False)
+
+
 @app.command()
 def baseline(
     dataset: DatasetOption,
@@ -109,13 +127,68 @@ def baseline(
     ],
     format: FormatOption = None,
     header: HeaderOption = False,
+    kind: Annotated[
+        BaselineType | None,
+        typer.Option(
+            "--type",
+            help="What to baseline (default: data-quality; model-quality when --problem-type is given).",
+            show_default=False,
+        ),
+    ] = None,
+    problem_type: Annotated[
+        ProblemTypeOption | None,
+        typer.Option("--problem-type", help="Model quality: the model's problem type.", show_default=False),
+    ] = None,
+    inference_attribute: Annotated[
+        str | None, _attribute("inference_attribute", "column of the predicted label or value")
+    ] = None,
+    probability_attribute: Annotated[
+        str | None, _attribute("probability_attribute", "column of the predicted probability")
+    ] = None,
+    probability_threshold_attribute: Annotated[
+        float | None, _attribute("probability_threshold_attribute", "probability cut-off (default 0.5)")
+    ] = None,
+    ground_truth_attribute: Annotated[
+        str | None, _attribute("ground_truth_attribute", "column of the true label or value")
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", help="Bias, explainability: Clarify's analysis_config.json.", show_default=False),
+    ] = None,
     workers: WorkersOption = 0,
     quiet: QuietOption = False,
 ) -> None:
-    """Profile training data and write statistics.json and a suggested constraints.json.
+    """Baseline a dataset: data quality (statistics.json + suggested constraints.json), model quality
+    of labelled predictions (statistics.json + constraints.json), or bias / explainability (Clarify's
+    analysis.json). Attributes are column names (with --header), column indexes ("0") or JSONPaths.
 
-    Example: modelwatch baseline --dataset train.csv --header --output baseline/
+    Examples: modelwatch baseline --dataset train.csv --header --output baseline/
+
+    modelwatch baseline --problem-type BinaryClassification --inference-attribute prediction
+    --probability-attribute probability --ground-truth-attribute label --dataset validation.csv
+    --format csv --header --output quality-baseline/
     """
+    kind = kind or (BaselineType.MODEL_QUALITY if problem_type else BaselineType.DATA_QUALITY)
+    if kind is BaselineType.MODEL_QUALITY:
+        if problem_type is None or ground_truth_attribute is None:
+            raise typer.BadParameter("model quality needs --problem-type and --ground-truth-attribute")
+        _quality_baseline(
+            dataset,
+            output,
+            format,
+            header,
+            problem_type,
+            inference_attribute,
+            probability_attribute,
+            probability_threshold_attribute,
+            ground_truth_attribute,
+        )
+        return
+    if kind in (BaselineType.BIAS, BaselineType.EXPLAINABILITY):
+        if config is None:
+            raise typer.BadParameter(f"{kind.value} needs --config analysis_config.json", param_hint="--config")
+        _clarify_baseline(kind, dataset, output, format, header, config)
+        return
     from modelwatch.monitors.data_quality import suggest_baseline
 
     with _job_errors(), _rows_progress("baseline", quiet) as progress:
@@ -125,6 +198,45 @@ def baseline(
     run = result.run
     out.print(
         f"baseline: {run.rows:,} rows x {len(result.statistics.features)} columns in {run.seconds:.2f}s "
+        f"-> {result.statistics_uri}, {result.constraints_uri}",
+        highlight=False,
+    )
+
+
+def _quality_baseline(
+    dataset: str,
+    output: str,
+    format: DatasetFormat | None,
+    header: bool,
+    problem_type: ProblemTypeOption,
+    inference_attribute: str | None,
+    probability_attribute: str | None,
+    probability_threshold_attribute: float | None,
+    ground_truth_attribute: str,
+) -> None:
+    from modelwatch.monitors.model_quality import QualityAttributes, suggest_quality_baseline
+
+    attributes = QualityAttributes(
+        inference_attribute=inference_attribute,
+        probability_attribute=probability_attribute,
+        probability_threshold_attribute=probability_threshold_attribute,
+        ground_truth_attribute=ground_truth_attribute,
+    )
+    with _job_errors():
+        result = suggest_quality_baseline(
+            dataset,
+            output,
+            problem_type=problem_type.value,
+            attributes=attributes,
+            dataset_format=format,
+            header=header,
+        )
+    metrics = result.statistics.metrics
+    shown = ", ".join(
+        f"{name} {metrics[name].value:.4g}" for name in ("accuracy", "auc", "f1", "rmse", "r2") if name in metrics
+    )
+    out.print(
+        f"model-quality baseline ({problem_type.value}): {result.statistics.item_count:,} rows; {shown} "
         f"-> {result.statistics_uri}, {result.constraints_uri}",
         highlight=False,
     )

@@ -37,6 +37,7 @@ from modelwatch.service.schemas import (
     EndpointView,
     ExecutionStatus,
     ExecutionView,
+    GroundTruthUploadView,
     JobStatus,
     MetricPoint,
     MonitoringType,
@@ -122,6 +123,22 @@ def _seg(value: str | int) -> str:
     return quote(str(value), safe="")
 
 
+UPLOAD_CHUNK_BYTES = 1_000_000
+"""Largest ground-truth upload request (the API refuses bodies over 1 MiB)."""
+
+
+def _chunks(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in pieces of at most ``size`` bytes that end at line ends (a longer line goes alone)."""
+    start = 0
+    while start < len(data):
+        end = start + size
+        if end < len(data):
+            cut = data.rfind(b"\n", start, end)
+            end = cut + 1 if cut >= start else data.find(b"\n", end) + 1 or len(data)
+        yield data[start:end]
+        start = end
+
+
 def base_url(url: str) -> str:
     """The API root of a server URL: ``http://host:8000`` and ``http://host:8000/api/v1/`` give the same."""
     url = url.strip().rstrip("/")
@@ -160,11 +177,21 @@ class Client:
     # -- plumbing ---------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, object] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> httpx.Response:
         """Send one request; raises :class:`ApiError` on an error answer or when the server is unreachable."""
+        headers = {"Content-Type": content_type} if content_type else None
         try:
-            response = self._http.request(method, path, json=json, params=_params(params or {}))
+            response = self._http.request(
+                method, path, json=json, params=_params(params or {}), content=content, headers=headers
+            )
         except httpx.TimeoutException as error:
             raise ApiError(0, "Timeout", f"no answer from {self.url} in time ({error})") from None
         except httpx.TransportError as error:
@@ -211,6 +238,24 @@ class Client:
 
     def delete_endpoint(self, name: str) -> None:
         self.request("DELETE", f"/endpoints/{_seg(name)}")
+
+    def upload_ground_truth(
+        self, endpoint: str, lines: bytes | str, *, collected_at: datetime | None = None
+    ) -> list[GroundTruthUploadView]:
+        """Upload ground-truth JSON Lines for ``endpoint``, in requests of at most
+        :data:`UPLOAD_CHUNK_BYTES` split at line ends; one stored file per request."""
+        data = lines.encode("utf-8") if isinstance(lines, str) else lines
+        return [self._upload(endpoint, chunk, collected_at) for chunk in _chunks(data, UPLOAD_CHUNK_BYTES)]
+
+    def _upload(self, endpoint: str, chunk: bytes, collected_at: datetime | None) -> GroundTruthUploadView:
+        response = self.request(
+            "POST",
+            f"/endpoints/{_seg(endpoint)}/ground-truth",
+            params={"collected_at": collected_at},
+            content=chunk,
+            content_type="application/x-ndjson",
+        )
+        return GroundTruthUploadView.model_validate_json(response.content)
 
     # -- baselining jobs --------------------------------------------------------------------------
 

@@ -125,7 +125,8 @@ def test_schedule_create_describe_list_update(db: Database, endpoint: str) -> No
             {"definition": _definition(baseline_statistics_uri="/nonexistent/statistics.json")},
             "definition.baseline_constraints_uri",
         ),
-        ({"monitoring_type": "ModelBias"}, "monitoring_type"),
+        ({"monitoring_type": "ModelBias"}, "definition.config_uri"),
+        ({"monitoring_type": "ModelQuality"}, "definition.problem_type"),
     ],
 )
 def test_invalid_schedules_are_refused_naming_the_field(

@@ -26,13 +26,16 @@ __all__ = [
 ]
 
 LOG_FILE = "execution.log"
-BASELINE_FILES = ("statistics.json", "constraints.json", LOG_FILE)
+BASELINE_FILES = ("statistics.json", "constraints.json", "analysis.json", LOG_FILE)
 EXECUTION_FILES = (
     "statistics.json",
     "constraints.json",
     "constraint_violations.json",
     "drift.json",
+    "analysis.json",
+    "merge_summary.json",
     "cloudwatch_metrics.jsonl",
+    "report.html",
     LOG_FILE,
 )
 
@@ -40,6 +43,7 @@ _MEDIA_TYPES = {
     ".json": "application/json",
     ".jsonl": "application/x-ndjson",
     ".log": "text/plain; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
 }
 
 

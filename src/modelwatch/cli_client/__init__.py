@@ -1,4 +1,4 @@
-"""``modelwatch endpoints|baselines|schedules|executions|metrics|tokens``: commands for a modelwatch server.
+"""The client commands of ``modelwatch``: endpoints, baselines, schedules, executions, ground-truth, …
 
 All but ``tokens`` talk to the REST API through :class:`modelwatch.client.Client`: ``--url`` (env
 ``MODELWATCH_URL``, default ``http://127.0.0.1:8000``) and ``--token`` (env ``MODELWATCH_TOKEN``) say
@@ -18,6 +18,7 @@ from modelwatch.cli_client.baselines import baselines_app
 from modelwatch.cli_client.common import EXIT_ERROR, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, SETTINGS
 from modelwatch.cli_client.endpoints import endpoints_app
 from modelwatch.cli_client.executions import executions_app
+from modelwatch.cli_client.ground_truth import ground_truth_app
 from modelwatch.cli_client.metrics import metrics_app
 from modelwatch.cli_client.schedules import schedules_app
 from modelwatch.cli_client.tokens import tokens_app
@@ -32,6 +33,7 @@ def register_client_commands(app: typer.Typer) -> None:
         ("baselines", baselines_app),
         ("schedules", schedules_app),
         ("executions", executions_app),
+        ("ground-truth", ground_truth_app),
         ("metrics", metrics_app),
         ("tokens", tokens_app),
     ):

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-from modelwatch.service.schemas import (
-    BaselineJobSpec,
-    JobStatus,
-)
-
-if TYPE_CHECKING:
-    pass
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
@@ -27,6 +19,10 @@ from modelwatch.cli_client.common import (
     UrlOption,
     WaitOption,
 )
+from modelwatch.service.schemas import (
+    BaselineJobSpec,
+    JobStatus,
+)
 
 __all__ = ["baselines_app"]
 
@@ -34,7 +30,6 @@ baselines_app = typer.Typer(
     help="Baselining jobs: profile training data on the server.", no_args_is_help=True
 )
 
-# -- baselining jobs ------------------------------------------------------------------------------
 
 BASELINE_COLUMNS = [
     ("name", "name"),

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-from modelwatch.service.schemas import (
-    EndpointSpec,
-)
-
-if TYPE_CHECKING:
-    pass
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
@@ -22,12 +15,14 @@ from modelwatch.cli_client.common import (
     TokenOption,
     UrlOption,
 )
+from modelwatch.service.schemas import (
+    EndpointSpec,
+)
 
 __all__ = ["endpoints_app"]
 
 endpoints_app = typer.Typer(help="Register, list and delete monitored endpoints.", no_args_is_help=True)
 
-# -- endpoints ------------------------------------------------------------------------------------
 
 ENDPOINT_COLUMNS = [
     ("name", "name"),

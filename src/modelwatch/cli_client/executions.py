@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-from modelwatch.service.schemas import (
-    ExecutionStatus,
-    MonitoringType,
-)
-
-if TYPE_CHECKING:
-    pass
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
@@ -28,12 +20,15 @@ from modelwatch.cli_client.common import (
     TokenOption,
     UrlOption,
 )
+from modelwatch.service.schemas import (
+    ExecutionStatus,
+    MonitoringType,
+)
 
 __all__ = ["executions_app"]
 
 executions_app = typer.Typer(help="Monitoring executions and their result files.", no_args_is_help=True)
 
-# -- executions -----------------------------------------------------------------------------------
 
 EXECUTION_COLUMNS = [
     ("id", "id"),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    pass
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
@@ -21,8 +18,6 @@ from modelwatch.cli_client.common import (
 __all__ = ["metrics_app"]
 
 metrics_app = typer.Typer(help="The CloudWatch-style metrics that executions emit.", no_args_is_help=True)
-
-# -- metrics --------------------------------------------------------------------------------------
 
 
 @metrics_app.command("list")

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-from modelwatch.service.schemas import (
-    ExecutionStatus,
-    ExecutionView,
-    JobDefinition,
-    MonitoringType,
-    ScheduleSpec,
-    ScheduleStatus,
-    ScheduleUpdate,
-)
-
-if TYPE_CHECKING:
-    pass
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
@@ -37,6 +24,15 @@ from modelwatch.cli_client.common import (
     UrlOption,
     WaitOption,
 )
+from modelwatch.service.schemas import (
+    ExecutionStatus,
+    ExecutionView,
+    JobDefinition,
+    MonitoringType,
+    ScheduleSpec,
+    ScheduleStatus,
+    ScheduleUpdate,
+)
 
 __all__ = ["schedules_app"]
 
@@ -44,7 +40,6 @@ schedules_app = typer.Typer(
     help="Monitoring schedules: create, change, pause, run now.", no_args_is_help=True
 )
 
-# -- schedules ------------------------------------------------------------------------------------
 
 SCHEDULE_COLUMNS = [
     ("name", "name"),

@@ -28,8 +28,6 @@ __all__ = ["tokens_app"]
 
 tokens_app = typer.Typer(help="API tokens (on the database, not over HTTP).", no_args_is_help=True)
 
-# -- tokens ---------------------------------------------------------------------------------------
-
 
 @contextmanager
 def _database(url: str | None) -> Iterator[Database]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from modelwatch.errors import ValidationError
 from modelwatch.service.layout import baseline_uri
-from modelwatch.service.lookup import by_name, ensure_new_name
+from modelwatch.service.lookup import by_name, check_uri, ensure_new_name
 from modelwatch.service.models import BaselineJob, utcnow
 from modelwatch.service.paging import page
 from modelwatch.service.schemas import BaselineJobSpec, BaselineJobView, JobStatus, MonitoringType, Page
@@ -28,6 +28,9 @@ __all__ = [
 
 KIND = "baselining job"
 
+BASELINE_TYPES = frozenset(MonitoringType)
+"""The monitoring types whose baselines this version computes."""
+
 
 def _view(row: BaselineJob) -> BaselineJobView:
     return BaselineJobView.model_validate(row, from_attributes=True)
@@ -39,11 +42,13 @@ def get_baseline_job(session: Session, name: str) -> BaselineJob:
 
 def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobView:
     """Record a baselining job; a runner starts it within one scheduler tick."""
-    if spec.monitoring_type != MonitoringType.DATA_QUALITY:
+    if spec.monitoring_type not in BASELINE_TYPES:
         raise ValidationError(
             f"{spec.monitoring_type.value} baselines are not available in this version",
             field="monitoring_type",
         )
+    if spec.parameters is not None and spec.parameters.config_uri is not None:
+        check_uri(spec.parameters.config_uri, "parameters.config_uri")
     ensure_new_name(session, BaselineJob, spec.name, KIND)
     row = BaselineJob(
         name=spec.name,
@@ -52,6 +57,7 @@ def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobVi
         dataset_format=spec.dataset_format.model_dump(by_alias=True, exclude_none=True)
         if spec.dataset_format
         else None,
+        parameters=spec.parameters.model_dump(exclude_none=True) if spec.parameters else None,
         output_uri=spec.output_uri or baseline_uri(spec.name),
         status=JobStatus.IN_PROGRESS.value,
     )

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
 from modelwatch.errors import ConflictError, NotFoundError
+from modelwatch.service import alerting
 from modelwatch.service.layout import execution_output_uri
 from modelwatch.service.models import Execution, Schedule, utcnow
 from modelwatch.service.paging import page
@@ -164,6 +165,7 @@ def finish_execution(
             updated_at=now or utcnow(),
         )
     )
+    alerting.on_execution_finished(session, execution_id, status, now=now)  # docs/alerts.md
 
 
 def describe_execution(session: Session, execution_id: int) -> ExecutionView:

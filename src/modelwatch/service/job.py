@@ -31,7 +31,7 @@ from typing import Any
 from modelwatch.capture.record import format_inference_time
 from modelwatch.errors import EmptyDatasetError, ModelwatchError
 from modelwatch.io.storage import join_uri, write_text
-from modelwatch.service.jobs import JobOutcome, data_quality
+from modelwatch.service.jobs import JobOutcome, data_quality, model_bias, model_quality
 from modelwatch.service.jobspec import (
     FAILURE_FILE,
     JOB_FILE,
@@ -46,7 +46,11 @@ __all__ = ["main", "run_job"]
 
 log = logging.getLogger("modelwatch.job")
 
-JOBS: dict[str, ModuleType] = {"DataQuality": data_quality}
+JOBS: dict[str, ModuleType] = {
+    "DataQuality": data_quality,
+    "ModelQuality": model_quality,
+    "ModelBias": model_bias,
+}
 """The job module of each monitoring type."""
 
 

@@ -43,5 +43,9 @@ class JobSpec:
     capture_uri: str | None = None
     window_start: str | None = None  # YYYY-MM-DDTHH:MM:SSZ
     window_end: str | None = None
+    scheduled_time: str | None = None  # labels collected up to this time are merged (ModelQuality, ModelBias)
+    ground_truth_uri: str | None = None  # the labels' prefix (yyyy/mm/dd/HH below it)
+    merge_uri: str | None = None  # where merged records go: {schedule output}/merge
     dataset_uri: str | None = None  # baseline jobs
     dataset_format: dict[str, Any] | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)  # baseline jobs: BaselineParameters

@@ -1,4 +1,4 @@
-"""Finding named rows: one way to say "no such thing" and "that name is taken"."""
+"""Finding named things: one way to say "no such thing" and "that name is taken", for rows and files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from modelwatch.errors import ConflictError, NotFoundError
+from modelwatch.errors import ConflictError, NotFoundError, StorageError, ValidationError
+from modelwatch.io.storage import exists
 
-__all__ = ["by_name", "ensure_new_name"]
+__all__ = ["by_name", "check_uri", "ensure_new_name"]
 
 Row = TypeVar("Row")
 
@@ -33,3 +34,15 @@ def ensure_new_name(session: Session, model: type[Any], name: str, kind: str) ->
     """Raise :class:`ConflictError` when a ``model`` row called ``name`` exists."""
     if session.scalar(sa.select(model.id).where(model.name == name)) is not None:
         raise ConflictError(f"{kind} {name!r} already exists")
+
+
+def check_uri(uri: str | None, field: str) -> None:
+    """Raise :class:`ValidationError` naming ``field`` unless ``uri`` (when given) exists."""
+    if uri is None:
+        return
+    try:
+        found = exists(uri)
+    except StorageError as error:
+        raise ValidationError(str(error), field=field) from None
+    if not found:
+        raise ValidationError(f"{uri} does not exist", field=field)

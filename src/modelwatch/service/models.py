@@ -81,6 +81,8 @@ class BaselineJob(Base):
     monitoring_type: Mapped[str] = mapped_column(sa.String(32))
     dataset_uri: Mapped[str] = mapped_column(sa.String(1024))
     dataset_format: Mapped[dict[str, Any] | None]
+    # problem type and attributes (ModelQuality), analysis config (ModelBias, ModelExplainability)
+    parameters: Mapped[dict[str, Any] | None]
     output_uri: Mapped[str] = mapped_column(sa.String(1024))
     status: Mapped[str] = mapped_column(sa.String(32))
     failure_reason: Mapped[str | None] = mapped_column(sa.String(1024))
@@ -193,3 +195,128 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+# -- alerts, alarms and notifications (docs/alerts.md) ---------------------------------------------
+
+
+class NotificationChannel(Base):
+    """Where notifications go: a webhook, a Slack-compatible incoming webhook, or email over SMTP.
+
+    ``config`` holds the kind's settings (URL, headers, SMTP host, recipients, retry policy); ``secret``
+    the one value that views never show (the webhook's HMAC key, the Slack URL, the SMTP password).
+    """
+
+    __tablename__ = "notification_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    config: Mapped[dict[str, Any]]
+    secret: Mapped[str | None] = mapped_column(sa.String(1024))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MonitoringAlert(Base):
+    """A schedule's monitoring alert (SageMaker's ``MonitoringAlertSummary``): ``InAlert`` while at least
+    ``datapoints_to_alert`` of the last ``evaluation_period`` executions found violations. Deleted with
+    its schedule; its history is kept."""
+
+    __tablename__ = "monitoring_alerts"
+    __table_args__ = (sa.UniqueConstraint("schedule_id", "name", name="uq_monitoring_alert"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(sa.ForeignKey("schedules.id", ondelete="CASCADE"))
+    schedule_name: Mapped[str] = mapped_column(sa.String(63), index=True)
+    name: Mapped[str] = mapped_column(sa.String(63))
+    datapoints_to_alert: Mapped[int]
+    evaluation_period: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    channels: Mapped[list[str]]
+    reminder_seconds: Mapped[int | None]
+    dashboard_indicator: Mapped[bool] = mapped_column(default=True)
+    status_changed_at: Mapped[datetime | None]
+    last_notified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MetricAlarm(Base):
+    """A CloudWatch-style alarm on a stored metric series: ``OK``, ``ALARM`` or ``INSUFFICIENT_DATA``."""
+
+    __tablename__ = "metric_alarms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.String(1024))
+    metric_name: Mapped[str] = mapped_column(sa.String(255))
+    schedule_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
+    endpoint_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
+    statistic: Mapped[str] = mapped_column(sa.String(16))
+    period_seconds: Mapped[int]
+    evaluation_periods: Mapped[int]
+    datapoints_to_alarm: Mapped[int]
+    comparison: Mapped[str] = mapped_column(sa.String(40))
+    threshold: Mapped[float] = mapped_column(sa.Float)
+    treat_missing_data: Mapped[str] = mapped_column(sa.String(16))
+    channels: Mapped[list[str]]
+    reminder_seconds: Mapped[int | None]
+    actions_enabled: Mapped[bool] = mapped_column(default=True)
+    state: Mapped[str] = mapped_column(sa.String(20))
+    state_reason: Mapped[str | None] = mapped_column(sa.String(1024))
+    state_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    evaluated_at: Mapped[datetime | None]
+    last_notified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AlertEvent(Base):
+    """One line of the alert history: a state change, a reminder, or one notification attempt and its
+    outcome, of a monitoring alert or a metric alarm. Kept when the alert, alarm or schedule is deleted."""
+
+    __tablename__ = "alert_history"
+    __table_args__ = (
+        sa.Index("ix_alert_history_created", "created_at", "id"),
+        sa.Index("ix_alert_history_source", "source", "name", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(63))
+    schedule_name: Mapped[str | None] = mapped_column(sa.String(63), index=True)
+    endpoint_name: Mapped[str | None] = mapped_column(sa.String(63))
+    event: Mapped[str] = mapped_column(sa.String(24))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    previous_status: Mapped[str | None] = mapped_column(sa.String(20))
+    reason: Mapped[str | None] = mapped_column(sa.String(1024))
+    execution_id: Mapped[int | None]
+    channel_name: Mapped[str | None] = mapped_column(sa.String(63))
+    attempt: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    error: Mapped[str | None] = mapped_column(sa.String(1024))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """The outbox: one message of one history event to one channel, sent off the job path with retries."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("alert_history.id", ondelete="CASCADE"), index=True)
+    channel_name: Mapped[str] = mapped_column(sa.String(63))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.String(1024))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+__all__ += ["AlertEvent", "MetricAlarm", "MonitoringAlert", "Notification", "NotificationChannel"]

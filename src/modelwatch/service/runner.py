@@ -41,6 +41,8 @@ from modelwatch.service.baselines import claim_baseline_job, finish_baseline_job
 from modelwatch.service.db import Database
 from modelwatch.service.endpoints import get_endpoint
 from modelwatch.service.executions import claim_executions, finish_execution, get_execution
+from modelwatch.service.ground_truth import endpoint_ground_truth_uri
+from modelwatch.service.layout import monitoring_uri
 from modelwatch.service.metrics import parse_metric_lines, record_metrics
 from modelwatch.service.models import Execution, utcnow
 from modelwatch.service.schemas import ExecutionStatus, JobStatus
@@ -135,6 +137,7 @@ class Runner:
                 monitoring_type=row.monitoring_type,
                 dataset_uri=row.dataset_uri,
                 dataset_format=row.dataset_format,
+                parameters=row.parameters or {},
             )
         return self._launch("baseline", name, spec, 86_400)
 
@@ -159,6 +162,12 @@ class Runner:
             capture_uri=capture_uri,
             window_start=_format_time(row.window_start),
             window_end=_format_time(row.window_end),
+            scheduled_time=_format_time(row.scheduled_time),
+            ground_truth_uri=definition.get("ground_truth_uri")
+            or (endpoint_ground_truth_uri(row.endpoint_name) if row.endpoint_name else None),
+            merge_uri=join_uri(
+                definition.get("output_uri") or monitoring_uri(row.endpoint_name, row.schedule_name), "merge"
+            ),
         )
         return spec, float(definition.get("max_runtime_seconds", 3600))
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from modelwatch.errors import ModelwatchError
+from modelwatch.service import alerting
 from modelwatch.service.db import Database
 from modelwatch.service.executions import insert_slots
 from modelwatch.service.models import BaselineJob, Execution, Schedule, utcnow
@@ -75,6 +76,7 @@ class Scheduler:
         now = self.clock()
         planned, skipped = self.plan(now)
         started = self.dispatch(now) if self.runner is not None else 0
+        alerting.on_tick(self.db, now)  # reminders, metric alarms, notification delivery (docs/alerts.md)
         return Tick(planned, skipped, started, self._next_due)
 
     def plan(self, now: datetime) -> tuple[int, int]:

@@ -16,13 +16,9 @@ from sqlalchemy.orm import Session
 
 from modelwatch.errors import (
     ConflictError,
-    FormatError,
-    StorageError,
     ValidationError,
 )
-from modelwatch.io.storage import exists, read_text
-from modelwatch.monitors.data_quality import read_baseline
-from modelwatch.service.endpoints import get_endpoint
+from modelwatch.service.definitions import check_definition
 from modelwatch.service.executions import create_execution, stop_open_executions
 from modelwatch.service.job_definitions import get_job_definition
 from modelwatch.service.layout import monitoring_uri
@@ -35,7 +31,6 @@ from modelwatch.service.schedule_expression import (
     now_window,
     parse_offset,
     parse_schedule_expression,
-    validate_max_runtime,
 )
 from modelwatch.service.schemas import (
     ExecutionStatus,
@@ -50,7 +45,6 @@ from modelwatch.service.schemas import (
 )
 
 __all__ = [
-    "SUPPORTED_TYPES",
     "create_schedule",
     "delete_schedule",
     "describe_schedule",
@@ -66,9 +60,6 @@ __all__ = [
 ]
 
 KIND = "monitoring schedule"
-
-SUPPORTED_TYPES = frozenset({MonitoringType.DATA_QUALITY})
-"""Monitoring types whose executions this version runs; other types are refused at creation."""
 
 DEFAULT_MAX_RUNTIME = 3600
 
@@ -119,80 +110,6 @@ def _view(
 
 def schedule_expression(row: Schedule) -> ScheduleExpression:
     return parse_schedule_expression(row.schedule_expression)
-
-
-def _check_uri(uri: str | None, field: str) -> None:
-    if uri is None:
-        return
-    try:
-        found = exists(uri)
-    except StorageError as error:
-        raise ValidationError(str(error), field=field) from None
-    if not found:
-        raise ValidationError(f"{uri} does not exist", field=field)
-
-
-def _check_script(uri: str | None, field: str) -> None:
-    if uri is None:
-        return
-    _check_uri(uri, field)
-    try:
-        compile(read_text(uri), uri, "exec")
-    except SyntaxError as error:
-        raise ValidationError(f"{uri}, line {error.lineno}: SyntaxError: {error.msg}", field=field) from None
-    except (StorageError, UnicodeDecodeError, ValueError) as error:
-        raise ValidationError(f"{uri}: {error}", field=field) from None
-
-
-def _check_definition(
-    session: Session,
-    definition: JobDefinition,
-    monitoring_type: MonitoringType,
-    expression: ScheduleExpression,
-) -> None:
-    if monitoring_type not in SUPPORTED_TYPES:
-        raise ValidationError(
-            f"{monitoring_type.value} schedules are not available in this version; "
-            f"available: {', '.join(sorted(t.value for t in SUPPORTED_TYPES))}",
-            field="monitoring_type",
-        )
-    source = definition.input
-    if definition.endpoint_input is not None:
-        endpoint = get_endpoint(session, definition.endpoint_input.endpoint_name)
-        variant = definition.endpoint_input.variant_name
-        if variant is not None and variant not in endpoint.variants:
-            raise ValidationError(
-                f"endpoint {endpoint.name!r} has no variant {variant!r} "
-                f"(it has {', '.join(endpoint.variants)})",
-                field="definition.endpoint_input.variant_name",
-            )
-    prefix = "definition.endpoint_input" if definition.endpoint_input else "definition.batch_transform_input"
-    for name in ("start_time_offset", "end_time_offset"):
-        value = getattr(source, name)
-        if value is not None:
-            parse_offset(value, field=f"{prefix}.{name}")
-    stats, constraints = definition.baseline_statistics_uri, definition.baseline_constraints_uri
-    if (stats is None) != (constraints is None):
-        raise ValidationError(
-            "give both baseline_statistics_uri and baseline_constraints_uri, or neither",
-            field="definition.baseline_constraints_uri" if stats else "definition.baseline_statistics_uri",
-        )
-    if stats is not None and constraints is not None:
-        _check_uri(stats, "definition.baseline_statistics_uri")
-        _check_uri(constraints, "definition.baseline_constraints_uri")
-        try:
-            read_baseline(stats, constraints)
-        except FormatError as error:
-            field = (
-                "definition.baseline_constraints_uri"
-                if error.file == constraints
-                else ("definition.baseline_statistics_uri")
-            )
-            raise ValidationError(f"not a SageMaker baseline file: {error}", field=field) from None
-    _check_script(definition.record_preprocessor_script, "definition.record_preprocessor_script")
-    _check_script(definition.post_analytics_processor_script, "definition.post_analytics_processor_script")
-    if expression.kind == "cron" and definition.max_runtime_seconds is not None:
-        validate_max_runtime(definition.max_runtime_seconds, expression, monitoring_type.value)
 
 
 def _with_runtime(
@@ -247,7 +164,7 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
             )
         definition = JobDefinition.model_validate(shared.definition)
     assert definition is not None
-    _check_definition(session, definition, spec.monitoring_type, expression)
+    check_definition(session, definition, spec.monitoring_type, expression)
     definition = _with_runtime(definition, expression, spec.monitoring_type)
     window = None
     if expression.kind == "now":
@@ -325,7 +242,7 @@ def update_schedule(
     definition = update.definition or JobDefinition.model_validate(row.definition)
     if update.definition is not None and update.definition.endpoint_name != row.endpoint_name:
         raise ValidationError("a schedule cannot move to another endpoint", field="definition.endpoint_input")
-    _check_definition(session, definition, MonitoringType(row.monitoring_type), expression)
+    check_definition(session, definition, MonitoringType(row.monitoring_type), expression)
     if update.definition is not None or update.schedule_expression is not None:
         definition = _with_runtime(
             definition.model_copy(update={"max_runtime_seconds": update.definition.max_runtime_seconds})

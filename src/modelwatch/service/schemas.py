@@ -19,6 +19,7 @@ __all__ = [
     "NAME_PATTERN",
     "BaselineJobSpec",
     "BaselineJobView",
+    "BaselineParameters",
     "BatchTransformInput",
     "DatasetFormatSpec",
     "EndpointInput",
@@ -26,6 +27,7 @@ __all__ = [
     "EndpointView",
     "ExecutionStatus",
     "ExecutionView",
+    "GroundTruthUploadView",
     "JobDefinition",
     "JobDefinitionSpec",
     "JobDefinitionView",
@@ -107,6 +109,9 @@ class JobStatus(StrEnum):
     FAILED = "Failed"
 
 
+ProblemTypeName = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -179,8 +184,24 @@ class JobDefinition(_Model):
         le=86_400,
         description="Stop an execution after this long; default: one hour, or less on shorter schedules.",
     )
-    problem_type: Literal["BinaryClassification", "MulticlassClassification", "Regression"] | None = None
-    ground_truth_uri: Uri | None = None
+    problem_type: ProblemTypeName | None = Field(default=None, description="ModelQuality: the problem type.")
+    ground_truth_uri: Uri | None = Field(
+        default=None,
+        description="ModelQuality/ModelBias: where labels are (yyyy/mm/dd/HH below it); "
+        "default {storage}/ground-truth/{endpoint}.",
+    )
+    config_uri: Uri | None = Field(
+        default=None, description="ModelBias/ModelExplainability: Clarify's analysis configuration JSON."
+    )
+    min_labelled_records: int = Field(
+        default=1,
+        ge=1,
+        description="ModelQuality/ModelBias: fewest predictions that must have a label in the window.",
+    )
+    too_few_labels: Literal["Fail", "Complete"] = Field(
+        default="Fail",
+        description="With fewer labelled predictions: fail the execution, or complete it without metrics.",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> JobDefinition:
@@ -225,12 +246,43 @@ class EndpointView(_Model):
     updated_at: datetime
 
 
+class BaselineParameters(_Model):
+    """What a model-quality, bias or explainability baseline needs besides the dataset."""
+
+    problem_type: ProblemTypeName | None = Field(default=None, description="ModelQuality.")
+    inference_attribute: str | None = Field(default=None, max_length=256)
+    probability_attribute: str | None = Field(default=None, max_length=256)
+    probability_threshold_attribute: float | None = None
+    ground_truth_attribute: str | None = Field(default=None, max_length=256)
+    config_uri: Uri | None = Field(
+        default=None, description="ModelBias/ModelExplainability: Clarify's analysis configuration JSON."
+    )
+
+
 class BaselineJobSpec(_Model):
     name: Name
     monitoring_type: MonitoringType = MonitoringType.DATA_QUALITY
     dataset_uri: Uri
     dataset_format: DatasetFormatSpec | None = None
     output_uri: Uri | None = Field(default=None, description="Default {storage}/baselines/{name}.")
+    parameters: BaselineParameters | None = None
+
+    @model_validator(mode="after")
+    def _parameters_of_type(self) -> BaselineJobSpec:
+        given = self.parameters or BaselineParameters()
+        if self.monitoring_type == MonitoringType.MODEL_QUALITY:
+            if given.problem_type is None or given.ground_truth_attribute is None:
+                raise ValueError(
+                    "a ModelQuality baseline needs parameters.problem_type and ground_truth_attribute"
+                )
+            if given.inference_attribute is None and given.probability_attribute is None:
+                raise ValueError("a ModelQuality baseline needs inference_attribute or probability_attribute")
+        elif self.monitoring_type in (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY):
+            if given.config_uri is None:
+                raise ValueError(f"a {self.monitoring_type.value} baseline needs parameters.config_uri")
+        elif self.parameters is not None:
+            raise ValueError("parameters are for ModelQuality, ModelBias and ModelExplainability baselines")
+        return self
 
 
 class BaselineJobView(_Model):
@@ -238,6 +290,7 @@ class BaselineJobView(_Model):
     monitoring_type: MonitoringType
     dataset_uri: str
     dataset_format: dict[str, Any] | None
+    parameters: dict[str, Any] | None = None
     output_uri: str
     status: JobStatus
     failure_reason: str | None
@@ -324,6 +377,15 @@ class ExecutionView(_Model):
     ended_at: datetime | None
     violation_count: int | None
     record_count: int | None
+
+
+class GroundTruthUploadView(_Model):
+    """Where an upload of labels was stored."""
+
+    endpoint_name: str
+    uri: str
+    records: int
+    collected_at: datetime
 
 
 class MetricPoint(_Model):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request, Response
 
-from modelwatch.api.deps import MaxResults, NameInPath, NextToken, SessionDep
+from modelwatch.api.deps import MaxResults, NameInPath, NextToken, SessionDep, transaction
 from modelwatch.api.errors import responses
-from modelwatch.service import endpoints
-from modelwatch.service.schemas import EndpointSpec, EndpointView, Page
+from modelwatch.service import endpoints, ground_truth
+from modelwatch.service.schemas import EndpointSpec, EndpointView, GroundTruthUploadView, Page
 
 __all__ = ["router"]
 
@@ -49,3 +51,39 @@ def describe_endpoint(name: NameInPath, session: SessionDep) -> EndpointView:
 def delete_endpoint(name: NameInPath, session: SessionDep) -> None:
     """Delete an endpoint (its captured files stay); 409 while it has monitoring schedules."""
     endpoints.delete_endpoint(session, name)
+
+
+_JSON_LINES = {"schema": {"type": "string", "description": "Ground-truth records, one JSON object a line."}}
+
+
+@router.post(
+    "/{name}/ground-truth",
+    status_code=201,
+    responses=responses(400, 403, 404, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-ndjson": _JSON_LINES},
+        }
+    },
+)
+async def upload_ground_truth(
+    name: NameInPath,
+    request: Request,
+    collected_at: Annotated[
+        datetime | None,
+        Query(description="When the labels were collected (their hour folder); default now. No zone: UTC."),
+    ] = None,
+) -> GroundTruthUploadView:
+    """Store labels of the endpoint's predictions (SageMaker's ground-truth JSON Lines, ≤ 1 MiB a request).
+
+    Every line is checked; with any invalid line nothing is stored and the answer (400) lists the lines.
+    """
+    body = await request.body()
+    moment = collected_at.replace(tzinfo=collected_at.tzinfo or UTC) if collected_at else None
+
+    def store() -> GroundTruthUploadView:
+        with transaction(request, write=False) as session:
+            return ground_truth.upload_ground_truth(session, name, body, collected_at=moment)
+
+    return await anyio.to_thread.run_sync(store)

@@ -1,0 +1,464 @@
+"""Notification channels: where alert messages go, and how one message is sent to each kind of channel.
+
+::
+
+    webhook   JSON POST of the message; ``X-Modelwatch-Signature: sha256=<hex>`` = HMAC-SHA256 of the
+              exact body bytes under the channel's secret (when it has one)
+    slack     a Slack-compatible incoming webhook: ``{"text": ...}``; the URL itself is the secret
+    email     SMTP (plain, STARTTLS or SSL, optional login) to a list of recipients
+
+:func:`send` makes exactly one attempt, bounded by the channel's ``timeout_seconds``, and says whether a
+failure is worth retrying (a timeout, a refused connection, HTTP 408/429/5xx, SMTP 4xx) or not (any
+other HTTP status, a refused login or recipient). Retries and their backoff are the outbox's business
+(:mod:`modelwatch.service.notifications`); this module never sleeps.
+
+The secret of a channel (webhook HMAC key, Slack URL, SMTP password) is stored in its own column and
+never shown by a view (``has_secret`` says whether there is one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy.orm import Session
+
+from modelwatch import __version__
+from modelwatch.errors import ConflictError, ValidationError
+from modelwatch.service.lookup import by_name, ensure_new_name
+from modelwatch.service.models import NotificationChannel
+from modelwatch.service.paging import page
+from modelwatch.service.schemas import NAME_PATTERN, Page
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "ChannelKind",
+    "ChannelSpec",
+    "ChannelView",
+    "Delivery",
+    "EmailChannelSpec",
+    "Message",
+    "SlackChannelSpec",
+    "SmtpSecurity",
+    "WebhookChannelSpec",
+    "create_channel",
+    "delete_channel",
+    "describe_channel",
+    "list_channels",
+    "render_text",
+    "replace_channel",
+    "send",
+    "sign",
+    "spec_of",
+]
+
+KIND = "notification channel"
+SIGNATURE_HEADER = "X-Modelwatch-Signature"
+DELIVERY_HEADER = "X-Modelwatch-Delivery"
+_USER_AGENT = f"modelwatch/{__version__}"
+
+Name = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
+
+
+def _check_url(url: str) -> str:
+    """An http(s) URL with a host (and a valid port, if any), in printable ASCII."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as error:
+        raise ValueError(f"not a valid URL: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    return url
+
+
+HttpUrl = Annotated[
+    str,
+    Field(
+        min_length=8, max_length=1024, pattern=r"^https?://[\x21-\x7e]+$", description="http(s) URL (ASCII)."
+    ),
+    AfterValidator(_check_url),
+]
+_ADDRESS = r"^[^\s@<>,\x00-\x1f\x7f]+@[^\s@<>,\x00-\x1f\x7f]+$"
+Text = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class ChannelKind(StrEnum):
+    WEBHOOK = "webhook"
+    SLACK = "slack"
+    EMAIL = "email"
+
+
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _ChannelCommon(_Model):
+    name: Name
+    enabled: bool = True
+    max_attempts: int = Field(default=5, ge=1, le=10, description="Attempts per message, the first included.")
+    retry_seconds: float = Field(
+        default=30.0, ge=0.01, le=3600, description="Wait before the first retry; doubled after each."
+    )
+    timeout_seconds: float = Field(default=5.0, ge=0.1, le=30, description="Bound of one attempt.")
+
+
+class WebhookChannelSpec(_ChannelCommon):
+    """A JSON POST of each message to ``url``, signed with ``secret`` when given."""
+
+    kind: Literal["webhook"] = "webhook"
+    url: HttpUrl
+    headers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")], Text] = Field(
+        default_factory=dict, max_length=20, description="Extra request headers."
+    )
+    secret: str | None = Field(
+        default=None, min_length=1, max_length=1024, description="HMAC-SHA256 key of the signature header."
+    )
+
+
+class SlackChannelSpec(_ChannelCommon):
+    """A Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat, ...): ``{"text": ...}``."""
+
+    kind: Literal["slack"] = "slack"
+    url: HttpUrl = Field(description="The incoming webhook URL (a secret: views show its host only).")
+
+
+class EmailChannelSpec(_ChannelCommon):
+    """Email over SMTP to ``recipients``."""
+
+    kind: Literal["email"] = "email"
+    host: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.:\[\]-]+$")]
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Default 25, 587 (starttls), 465 (ssl)."
+    )
+    security: SmtpSecurity = SmtpSecurity.STARTTLS
+    username: Text | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    sender: Annotated[str, Field(min_length=3, max_length=255, pattern=_ADDRESS)]
+    recipients: list[Annotated[str, Field(min_length=3, max_length=255, pattern=_ADDRESS)]] = Field(
+        min_length=1, max_length=50
+    )
+    subject_prefix: str = Field(default="[modelwatch]", max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+    @property
+    def resolved_port(self) -> int:
+        default = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.SSL: 465}[self.security]
+        return self.port or default
+
+
+ChannelSpec = Annotated[WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec, Field(discriminator="kind")]
+"""What a channel is: one of the three kinds, told apart by ``kind``."""
+
+_SPEC: TypeAdapter[WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec] = TypeAdapter(ChannelSpec)
+_SECRET_FIELD = {ChannelKind.WEBHOOK: "secret", ChannelKind.SLACK: "url", ChannelKind.EMAIL: "password"}
+_COMMON = frozenset({"name", "enabled", "kind"})
+
+
+class ChannelView(_Model):
+    name: str
+    kind: ChannelKind
+    enabled: bool
+    config: dict[str, Any] = Field(description="The kind's settings, the secret left out.")
+    has_secret: bool = Field(description="Whether a secret (HMAC key, Slack URL, SMTP password) is set.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Message(_Model):
+    """What every channel sends: one state change or reminder of a monitoring alert or metric alarm."""
+
+    source: Literal["MonitoringAlert", "MetricAlarm", "Test"]
+    event: Literal["StateChange", "Reminder", "Test"]
+    name: str = Field(description="The alert's or alarm's name.")
+    schedule_name: str | None = None
+    endpoint_name: str | None = None
+    state: str = Field(description="InAlert | OK (alerts); ALARM | OK | INSUFFICIENT_DATA (alarms).")
+    previous_state: str | None = None
+    reason: str | None = None
+    execution_id: int | None = None
+    time: datetime = Field(description="When the state changed, or when the reminder was due.")
+    notification_id: int | None = Field(default=None, description="Unique per message and channel.")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one attempt: ``ok``; else whether trying again may help, and what went wrong."""
+
+    ok: bool
+    retryable: bool
+    detail: str
+
+
+# -- the store ------------------------------------------------------------------------------------
+
+
+def _stored(
+    spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec,
+) -> tuple[dict[str, Any], str | None]:
+    secret_field = _SECRET_FIELD[ChannelKind(spec.kind)]
+    config = spec.model_dump(mode="json", exclude=set(_COMMON | {secret_field}))
+    return config, getattr(spec, secret_field)
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:  # a row changed by hand
+        return "?"
+
+
+def _view(row: NotificationChannel) -> ChannelView:
+    config = dict(row.config)
+    if row.kind == ChannelKind.SLACK and row.secret:
+        config["url_host"] = _host(row.secret)
+    return ChannelView(
+        name=row.name,
+        kind=ChannelKind(row.kind),
+        enabled=row.enabled,
+        config=config,
+        has_secret=bool(row.secret),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def spec_of(row: NotificationChannel) -> WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec:
+    """The full spec of a stored channel, secret included (for sending; never for showing)."""
+    data = {**row.config, "name": row.name, "enabled": row.enabled, "kind": row.kind}
+    if row.secret is not None:
+        data[_SECRET_FIELD[ChannelKind(row.kind)]] = row.secret
+    return _SPEC.validate_python(data)
+
+
+def create_channel(
+    session: Session, spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec
+) -> ChannelView:
+    """Add a channel.
+
+    Raises:
+        ConflictError: a channel of that name exists.
+    """
+    ensure_new_name(session, NotificationChannel, spec.name, KIND)
+    config, secret = _stored(spec)
+    row = NotificationChannel(
+        name=spec.name, kind=spec.kind, config=config, secret=secret, enabled=spec.enabled
+    )
+    session.add(row)
+    session.flush()
+    return _view(row)
+
+
+def replace_channel(
+    session: Session, name: str, spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec
+) -> ChannelView:
+    """Replace a channel's settings. A secret left out of ``spec`` keeps the stored one when the kind is
+    unchanged, so that a client can change the URL or recipients without resending the secret.
+
+    Raises:
+        NotFoundError: there is no channel ``name``.
+        ValidationError: ``spec.name`` differs from ``name``.
+    """
+    if spec.name != name:
+        raise ValidationError(f"must be the channel's name {name!r}; got {spec.name!r}", field="name")
+    row = by_name(session, NotificationChannel, name, KIND, for_update=True)
+    config, secret = _stored(spec)
+    if secret is None and row.kind == spec.kind:
+        secret = row.secret
+    if spec.kind == ChannelKind.SLACK and secret is None:  # pragma: no cover - the spec requires the URL
+        raise ValidationError("a slack channel needs its URL", field="url")
+    row.kind, row.config, row.secret, row.enabled = spec.kind, config, secret, spec.enabled
+    session.flush()
+    return _view(row)
+
+
+def describe_channel(session: Session, name: str) -> ChannelView:
+    return _view(by_name(session, NotificationChannel, name, KIND))
+
+
+def list_channels(
+    session: Session, *, max_results: int = 100, next_token: str | None = None
+) -> Page[ChannelView]:
+    """Channels by name."""
+    query = sa.select(NotificationChannel).order_by(NotificationChannel.name, NotificationChannel.id)
+    rows, token = page(session, query, max_results, next_token)
+    return Page[ChannelView](items=[_view(r) for r in rows], next_token=token)
+
+
+def delete_channel(session: Session, name: str, *, in_use: list[str] | None = None) -> None:
+    """Delete a channel. ``in_use`` names the alerts and alarms that still send to it (the caller finds
+    them): deleting it then is a conflict, so that no alert silently loses its channel.
+
+    Raises:
+        NotFoundError: there is no channel ``name``.
+        ConflictError: alerts or alarms still use it.
+    """
+    row = by_name(session, NotificationChannel, name, KIND, for_update=True)
+    if in_use:
+        listed = ", ".join(in_use[:5]) + (f" and {len(in_use) - 5} more" if len(in_use) > 5 else "")
+        raise ConflictError(f"{KIND} {name!r} is used by {listed}; remove it from them first")
+    session.delete(row)
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+_SOURCE_WORDS = {"MonitoringAlert": "monitoring alert", "MetricAlarm": "metric alarm", "Test": "test message"}
+
+
+def _headline(message: Message) -> str:
+    what = f"{_SOURCE_WORDS[message.source]} {message.name}"
+    if message.schedule_name:
+        what += f" of schedule {message.schedule_name}"
+    if message.endpoint_name:
+        what += f" (endpoint {message.endpoint_name})"
+    if message.event == "Reminder":
+        return f"Still {message.state}: {what}"
+    if message.previous_state:
+        return f"{message.state}: {what} (was {message.previous_state})"
+    return f"{message.state}: {what}"
+
+
+def render_text(message: Message) -> tuple[str, str]:
+    """A one-line subject and a plain-text body of ``message`` (Slack text, email)."""
+    subject = _headline(message)
+    lines = [subject]
+    if message.reason:
+        lines.append(message.reason)
+    lines.append(f"time: {message.time.isoformat().replace('+00:00', 'Z')}")
+    if message.execution_id is not None:
+        lines.append(f"execution: {message.execution_id}")
+    return subject, "\n".join(lines)
+
+
+def _body(message: Message) -> bytes:
+    return json.dumps(message.model_dump(mode="json"), separators=(",", ":"), sort_keys=True).encode()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header's value: ``sha256=`` + the hex HMAC-SHA256 of ``body`` under ``secret``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# -- sending --------------------------------------------------------------------------------------
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a place to resend a signed body to."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Delivery:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with _OPENER.open(request, timeout=timeout) as answer:
+            return Delivery(True, False, f"HTTP {answer.status}")
+    except urllib.error.HTTPError as error:
+        with error:
+            text = error.read(200).decode("utf-8", "replace").strip()
+        status = error.code
+        retryable = status in (408, 429) or status >= 500
+        return Delivery(False, retryable, f"HTTP {status}" + (f": {text}" if text else ""))
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        return Delivery(False, True, f"cannot reach {_host(url)}: {reason}")
+
+
+def _send_webhook(spec: WebhookChannelSpec, message: Message) -> Delivery:
+    body = _body(message)
+    headers = {"User-Agent": _USER_AGENT, **spec.headers, "Content-Type": "application/json"}
+    if message.notification_id is not None:
+        headers[DELIVERY_HEADER] = str(message.notification_id)
+    if spec.secret:
+        headers[SIGNATURE_HEADER] = sign(spec.secret, body)
+    return _post(spec.url, body, headers, spec.timeout_seconds)
+
+
+def _send_slack(spec: SlackChannelSpec, message: Message) -> Delivery:
+    _subject, text = render_text(message)
+    body = json.dumps({"text": text}).encode()
+    headers = {"User-Agent": _USER_AGENT, "Content-Type": "application/json"}
+    delivery = _post(spec.url, body, headers, spec.timeout_seconds)
+    host = _host(spec.url)
+    return (
+        delivery
+        if delivery.ok
+        else Delivery(False, delivery.retryable, delivery.detail.replace(spec.url, host))
+    )
+
+
+def _send_email(spec: EmailChannelSpec, message: Message) -> Delivery:
+    subject, text = render_text(message)
+    email = EmailMessage()
+    email["Subject"] = f"{spec.subject_prefix} {subject}".strip()
+    email["From"] = spec.sender
+    email["To"] = ", ".join(spec.recipients)
+    if message.notification_id is not None:
+        email["X-Modelwatch-Delivery"] = str(message.notification_id)
+    email.set_content(text)
+    context = ssl.create_default_context()
+    port = spec.resolved_port
+    try:
+        smtp: smtplib.SMTP
+        if spec.security == SmtpSecurity.SSL:
+            smtp = smtplib.SMTP_SSL(spec.host, port, timeout=spec.timeout_seconds, context=context)
+        else:
+            smtp = smtplib.SMTP(spec.host, port, timeout=spec.timeout_seconds)
+        with smtp:
+            if spec.security == SmtpSecurity.STARTTLS:
+                smtp.starttls(context=context)
+            if spec.username:
+                smtp.login(spec.username, spec.password or "")
+            refused = smtp.send_message(email)
+    except smtplib.SMTPRecipientsRefused as error:
+        return Delivery(
+            False, False, f"SMTP {spec.host}: every recipient refused: {sorted(error.recipients)}"
+        )
+    except smtplib.SMTPResponseException as error:
+        text_ = (
+            error.smtp_error.decode("utf-8", "replace")
+            if isinstance(error.smtp_error, bytes)
+            else error.smtp_error
+        )
+        return Delivery(False, 400 <= error.smtp_code < 500, f"SMTP {spec.host}: {error.smtp_code} {text_}")
+    except smtplib.SMTPNotSupportedError as error:
+        return Delivery(False, False, f"SMTP {spec.host}: {error}")
+    except (smtplib.SMTPException, OSError) as error:
+        return Delivery(False, True, f"SMTP {spec.host}:{port}: {error or type(error).__name__}")
+    except ValueError as error:  # e.g. a login or address that SMTP cannot carry
+        return Delivery(False, False, f"SMTP {spec.host}: {error}")
+    if refused:
+        return Delivery(True, False, f"sent; refused by the server for {sorted(refused)}")
+    return Delivery(True, False, f"sent to {len(spec.recipients)} recipient(s)")
+
+
+def send(spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec, message: Message) -> Delivery:
+    """Make one attempt to deliver ``message`` over the channel ``spec`` (never raises for a failure of
+    the receiving side; the :class:`Delivery` says what happened)."""
+    if isinstance(spec, WebhookChannelSpec):
+        return _send_webhook(spec, message)
+    if isinstance(spec, SlackChannelSpec):
+        return _send_slack(spec, message)
+    return _send_email(spec, message)
