@@ -190,6 +190,13 @@ def test_labels_uploaded_days_later_are_merged_and_a_degraded_window_violates(
     assert record["groundTruthData"] == {"data": good[0][2], "encoding": "CSV"}
     assert record["eventMetadata"]["inferenceId"] == "good-0"
 
+    estimate = json.loads((Path(first.output_uri) / "performance_estimate.json").read_text())
+    assert estimate["records"] == 600 and estimate["labelled"] == 600
+    realised = json.loads((Path(first.output_uri) / "statistics.json").read_text())
+    accuracy = realised["binary_classification_metrics"]["accuracy"]["value"]
+    guess = estimate["metrics"]["estimated_accuracy"]
+    assert abs(guess["value"] - accuracy) < 3 * guess["expected_error"]
+
     assert second.status == ExecutionStatus.COMPLETED_WITH_VIOLATIONS, second.failure_reason
     violations = json.loads((Path(second.output_uri) / "constraint_violations.json").read_text())[
         "violations"
@@ -201,13 +208,18 @@ def test_labels_uploaded_days_later_are_merged_and_a_degraded_window_violates(
     assert auc["description"].startswith("Metric auc with 0.")
 
     with db.session() as session:
-        assert {"accuracy", "auc", "f1", "recall"} <= set(list_metric_names(session, "quality"))
+        assert {"accuracy", "auc", "f1", "recall", "estimated_accuracy"} <= set(
+            list_metric_names(session, "quality")
+        )
         series = query_metric(session, "quality", "accuracy")
     assert [p.execution_id for p in series] == [first.id, second.id]
     assert series[0].value > 0.85 > 0.6 > series[1].value
 
 
-def test_a_window_without_labels_fails_with_the_counts(db: Database, baseline: str) -> None:
+@pytest.mark.parametrize("too_few_labels", ["Fail", "Complete"])
+def test_a_window_without_labels_fails_or_completes_with_the_counts(
+    db: Database, baseline: str, too_few_labels: str
+) -> None:
     with db.session() as session:
         capture = Path(endpoints.create_endpoint(session, EndpointSpec(name="churn")).capture_uri)
         _write_capture(capture, D + 13 * HOUR, _predictions(3, 50, degraded=False), "x")
@@ -220,17 +232,30 @@ def test_a_window_without_labels_fails_with_the_counts(db: Database, baseline: s
                     "endpoint_input": {
                         "endpoint_name": "churn",
                         "inference_attribute": "0",
+                        "probability_attribute": "1",
                         "start_time_offset": "-P3D",
                         "end_time_offset": "-P1D",
                     },
                     "problem_type": "BinaryClassification",
                     "baseline_constraints_uri": baseline,
                     "min_labelled_records": 10,
+                    "too_few_labels": too_few_labels,
                 },
             }
         )
         schedules.create_schedule(session, spec, now=T1 - HOUR)
     [view] = _run(db, T1 + timedelta(minutes=1))
-    assert view.status == ExecutionStatus.FAILED
-    assert view.failure_reason.startswith("too few labelled predictions (minimum 10): 0 of 50 predictions")
-    assert "no valid labels" in view.failure_reason
+    if too_few_labels == "Fail":
+        assert view.status == ExecutionStatus.FAILED
+        assert view.failure_reason.startswith(
+            "too few labelled predictions (minimum 10): 0 of 50 predictions"
+        )
+        assert "no valid labels" in view.failure_reason
+        return
+    assert view.status == ExecutionStatus.COMPLETED, view.failure_reason
+    assert view.exit_message.startswith("Completed: too few labelled predictions (minimum 10)")
+    assert not (Path(view.output_uri) / "statistics.json").exists()
+    estimate = json.loads((Path(view.output_uri) / "performance_estimate.json").read_text())
+    assert estimate["records"] == 50 and estimate["labelled"] == 0  # the quality, before any label
+    with db.session() as session:
+        assert "estimated_accuracy" in list_metric_names(session, "quality")

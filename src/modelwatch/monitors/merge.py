@@ -134,6 +134,9 @@ class MergeResult:
     counts: MergeCounts
     table: pa.Table
     merged_files: list[str] = field(default_factory=list)
+    unlabelled: pa.Table | None = None
+    """The predictions without a label (``event_id``, ``output_data``, ``output_encoding``), for
+    estimating quality before the labels arrive; endpoints only."""
 
 
 # --- capture side ---------------------------------------------------------------------------------------
@@ -310,6 +313,7 @@ class _Joined:
     labels: pa.Array  # the label of each matched row
     unmatched_labels: int
     duplicates: int
+    unlabelled: pa.Table  # the capture rows without a label
 
 
 def _join(predictions: pa.Table, labels: LabelTable) -> _Joined:
@@ -329,7 +333,13 @@ def _join(predictions: pa.Table, labels: LabelTable) -> _Joined:
     seen[key_codes[found]] = True
     rows = pa.array(last[key_codes[found]])
     label_data = labels.table.column("data").combine_chunks().take(rows)
-    return _Joined(predictions.filter(pa.array(found)), label_data, int((~seen).sum()), len(ids) - distinct)
+    return _Joined(
+        predictions.filter(pa.array(found)),
+        label_data,
+        int((~seen).sum()),
+        len(ids) - distinct,
+        predictions.filter(pa.array(~found)),
+    )
 
 
 def _result_table(joined: _Joined, with_input: bool) -> pa.Table:
@@ -473,7 +483,14 @@ def merge_window(
         merged = _write_by_hour(lines, times, join_uri(output_uri, endpoint, variant), _file_name(start, end))
     counts = _counts(predictions, joined, labels, outside, shadow, torn, len(files))
     log.info("merge %s/%s [%s, %s): %s", endpoint, variant, start, end, counts.describe())
-    return MergeResult(counts, table, merged)
+    unlabelled = pa.table(
+        {
+            "event_id": joined.unlabelled.column("key"),
+            "output_data": joined.unlabelled.column("output_data"),
+            "output_encoding": joined.unlabelled.column("output_encoding"),
+        }
+    )
+    return MergeResult(counts, table, merged, unlabelled)
 
 
 def _counts(

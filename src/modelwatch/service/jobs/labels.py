@@ -87,6 +87,7 @@ def _combined(results: list[MergeResult]) -> MergeResult:
         type(results[0].counts)(**totals),
         pa.concat_tables([r.table for r in results]),
         [file for r in results for file in r.merged_files],
+        pa.concat_tables([r.unlabelled for r in results if r.unlabelled is not None]),
     )
 
 

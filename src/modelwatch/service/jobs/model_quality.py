@@ -13,17 +13,24 @@ The baseline job reads a labelled prediction dataset (``ground_truth_attribute``
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
+from modelwatch.analysis.performance_estimation import estimate_performance
 from modelwatch.io.payload_fields import extract_field
+from modelwatch.io.storage import join_uri, write_text
+from modelwatch.monitors.merge import MergeResult
 from modelwatch.monitors.model_quality import (
     ProblemType,
     QualityAttributes,
     quality_metrics,
     quality_statistics,
+    read_calibration,
     read_quality_constraints,
     run_quality_check,
     suggest_quality_baseline,
@@ -34,7 +41,12 @@ from modelwatch.service.jobs.inputs import format_of, local_script
 from modelwatch.service.jobs.labels import labelled_window
 from modelwatch.service.jobspec import JobSpec
 
-__all__ = ["run_baseline", "run_monitoring"]
+__all__ = ["ESTIMATE_FILE", "run_baseline", "run_monitoring"]
+
+ESTIMATE_FILE = "performance_estimate.json"
+"""Quality estimated from the scores alone (before the labels), beside the results."""
+
+_OUTPUT = ["event_id", "output_data", "output_encoding"]
 
 log = logging.getLogger("modelwatch.job")
 
@@ -43,8 +55,9 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     definition = job.definition
     source = definition.get("endpoint_input") or definition["batch_transform_input"]
     merged, counts, early = labelled_window(job)
+    estimates = _estimates(job, merged)
     if early is not None:
-        return early
+        return JobOutcome(early.message, early.counts, estimates)
     table = merged.table
     ids = table.column("event_id")
     problem_type = ProblemType(definition["problem_type"])
@@ -83,8 +96,46 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     return JobOutcome(
         completion_message(violations),
         {**counts, "violations": violations},
-        [{"MetricName": name, "Value": value} for name, value in quality_metrics(statistics)],
+        [{"MetricName": name, "Value": value} for name, value in quality_metrics(statistics)] + estimates,
     )
+
+
+def _estimates(job: JobSpec, merged: MergeResult) -> list[dict[str, Any]]:
+    """Quality estimated from the scores of every prediction of the window, labelled or not (binary
+    models with a probability and a baseline calibration): ``performance_estimate.json`` and the
+    ``estimated_*`` metrics, so a drop shows before the labels arrive."""
+    definition = job.definition
+    source = definition.get("endpoint_input") or definition["batch_transform_input"]
+    attribute, constraints = source.get("probability_attribute"), definition.get("baseline_constraints_uri")
+    if definition.get("problem_type") != "BinaryClassification" or not attribute or not constraints:
+        return []
+    calibration = read_calibration(constraints)
+    if calibration is None:
+        return []
+    tables = [merged.table.select(_OUTPUT)] + (
+        [merged.unlabelled.select(_OUTPUT)] if merged.unlabelled else []
+    )
+    window = pa.concat_tables(tables)
+    if not window.num_rows:
+        return []
+    scores = extract_field(
+        window.column("output_data"),
+        window.column("output_encoding"),
+        attribute,
+        ids=window.column("event_id"),
+        source="endpointOutput",
+    )
+    threshold = source.get("probability_threshold_attribute")
+    estimated = estimate_performance(scores, calibration, 0.5 if threshold is None else threshold)
+    body = {
+        "records": window.num_rows,
+        "labelled": merged.counts.matched,
+        "metrics": {
+            name: {"value": m.value, "expected_error": m.expected_error} for name, m in estimated.items()
+        },
+    }
+    write_text(join_uri(job.output_uri, ESTIMATE_FILE), json.dumps(body, indent=2) + "\n")
+    return [{"MetricName": name, "Value": m.value} for name, m in estimated.items() if math.isfinite(m.value)]
 
 
 def run_baseline(job: JobSpec) -> JobOutcome:
