@@ -21,6 +21,7 @@ __all__ = [
     "BaselineJobView",
     "BaselineParameters",
     "BatchTransformInput",
+    "BiasDriftSettings",
     "DatasetFormatSpec",
     "EndpointInput",
     "EndpointSpec",
@@ -165,6 +166,18 @@ class BatchTransformInput(_InputCommon):
     dataset_format: DatasetFormatSpec
 
 
+class BiasDriftSettings(_Model):
+    """ModelBias: when a metric has drifted (docs/bias.md). A metric drifts when it is farther from its
+    no-bias value than the baseline's by more than ``tolerance``; on windows of ``bootstrap_min_rows``
+    or more, only when the bootstrap interval at ``confidence`` lies outside the allowed range too."""
+
+    tolerance: float = Field(default=0.0, ge=0)
+    confidence: float = Field(default=0.99, gt=0, lt=1)
+    bootstrap_min_rows: int = Field(default=1000, ge=1)
+    resamples: int = Field(default=300, ge=2, le=10_000)
+    metrics: list[str] | None = Field(default=None, description="Only these metrics (default: all).")
+
+
 class JobDefinition(_Model):
     """What an execution does: SageMaker's monitoring job definition, flattened."""
 
@@ -197,6 +210,13 @@ class JobDefinition(_Model):
         default=1,
         ge=1,
         description="ModelQuality/ModelBias: fewest predictions that must have a label in the window.",
+    )
+    bias_drift: BiasDriftSettings | None = None
+    ndcg_threshold: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="ModelExplainability: attribution drift when the ranking's nDCG is below this.",
     )
     too_few_labels: Literal["Fail", "Complete"] = Field(
         default="Fail",

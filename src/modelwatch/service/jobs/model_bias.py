@@ -27,6 +27,7 @@ from modelwatch.io.payload_fields import extract_field
 from modelwatch.io.storage import join_uri, write_text
 from modelwatch.monitors.clarify_config import AnalysisConfig, read_analysis_config
 from modelwatch.monitors.model_bias import (
+    BiasDriftRule,
     bias_metrics,
     bias_report,
     check_bias_drift,
@@ -72,7 +73,10 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     write_text(join_uri(job.output_uri, ANALYSIS_FILE), bias_report_to_json(report))
     violations = []
     if definition.get("baseline_constraints_uri"):
-        violations = check_bias_drift(read_bias_report(definition["baseline_constraints_uri"]), report)
+        rule = BiasDriftRule(**(definition.get("bias_drift") or {}))
+        violations = check_bias_drift(
+            read_bias_report(definition["baseline_constraints_uri"]), report, rule=rule
+        )
         write_bias_violations(violations, job.output_uri)
     if definition.get("post_analytics_processor_script"):
         run_postprocessor(
