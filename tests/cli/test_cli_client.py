@@ -24,6 +24,7 @@ GROUPS = {
     "schedules": ["create", "list", "describe", "update", "start", "stop", "delete", "run"],
     "executions": ["list", "describe", "stop", "download"],
     "metrics": ["list", "show"],
+    "ground-truth": ["upload"],
     "tokens": ["create", "list", "revoke"],
 }
 HOUR = datetime(2026, 6, 1, 10, tzinfo=UTC)
@@ -313,3 +314,71 @@ def test_a_failed_job_exits_1_when_waited_for(
     result = cli("baselines start --name broken --wait --dataset", str(tmp_path / "no.csv"), code=EXIT_ERROR)
     assert "baselining job broken: Failed" in result.stdout
     assert "broken failed" in result.stderr
+
+
+# -- model quality --------------------------------------------------------------------------------
+
+
+def test_ground_truth_upload_and_a_model_quality_baseline_and_schedule(
+    server_with_scheduler: Served, cli: Cli, tmp_path: Path, data_dir: Path
+) -> None:
+    cli("endpoints create --name churn")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "groundTruthData": {"data": str(i % 2), "encoding": "CSV"},
+                    "eventMetadata": {"eventId": f"id-{i}"},
+                    "eventVersion": "0",
+                }
+            )
+            + "\n"
+            for i in range(10)
+        )
+    )
+    uploaded = cli(f"ground-truth upload --endpoint churn {labels} --collected-at 2026-06-03T14:00:00Z")
+    assert f"{labels}: 10 labels -> " in uploaded.stdout
+    folder = data_dir / "storage" / "ground-truth" / "churn" / "2026" / "06" / "03" / "14"
+    [stored] = folder.iterdir()
+    assert stored.read_text() == labels.read_text()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"groundTruthData":{"data":"1","encoding":"CSV"},"eventVersion":"0"}\n')
+    refused = cli(f"ground-truth upload --endpoint churn {bad}", code=EXIT_ERROR)
+    assert (
+        f"{bad}" in refused.stderr
+        and "line 1" in refused.stderr
+        and "eventMetadata.eventId" in refused.stderr
+    )
+
+    dataset = tmp_path / "validation.csv"
+    dataset.write_text(
+        "prediction,probability,label\n" + "".join(f"{i % 2},0.{i % 10},{i % 3 % 2}\n" for i in range(50))
+    )
+    quality = "--type ModelQuality --problem-type BinaryClassification"
+    attributes = (
+        "--inference-attribute prediction --probability-attribute probability --ground-truth-attribute label"
+    )
+    job = as_json(
+        cli(f"baselines start --name mq {quality} {attributes} --dataset {dataset} --header --wait --json")
+    )
+    assert job["status"] == "Completed" and job["parameters"]["problem_type"] == "BinaryClassification"
+    out = tmp_path / "downloaded"
+    cli(f"baselines download mq -o {out}")
+    assert sorted(p.name for p in out.iterdir()) == ["constraints.json", "statistics.json"]
+
+    created = as_json(
+        cli(
+            f"schedules create --name quality --endpoint churn {quality} --inference-attribute 0",
+            "--probability-attribute",
+            "1",
+            "--start-offset=-P3D",
+            "--end-offset=-P1D",
+            "--baseline-constraints",
+            job["constraints_uri"],
+            "--json",
+        )
+    )
+    assert created["monitoring_type"] == "ModelQuality"
+    assert created["definition"]["endpoint_input"]["probability_attribute"] == "1"
+    assert created["definition"]["problem_type"] == "BinaryClassification"

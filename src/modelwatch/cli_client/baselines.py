@@ -22,6 +22,7 @@ from modelwatch.cli_client.common import (
 from modelwatch.service.schemas import (
     BaselineJobSpec,
     JobStatus,
+    MonitoringType,
 )
 
 __all__ = ["baselines_app"]
@@ -38,7 +39,7 @@ BASELINE_COLUMNS = [
     ("created", "created_at"),
     ("ended", "ended_at"),
 ]
-BASELINE_FILES = ("statistics.json", "constraints.json", "execution.log")
+BASELINE_FILES = ("statistics.json", "constraints.json", "analysis.json", "execution.log")
 
 
 @baselines_app.command("start")
@@ -57,12 +58,32 @@ def baselines_start(
         str | None,
         typer.Option("--output-uri", help="Where the files go (default: {storage}/baselines/NAME)."),
     ] = None,
+    monitoring_type: Annotated[
+        MonitoringType, typer.Option("--type", help="What to baseline.")
+    ] = MonitoringType.DATA_QUALITY,
+    problem_type: Annotated[str | None, typer.Option("--problem-type", help="ModelQuality.")] = None,
+    inference_attribute: Annotated[
+        str | None, typer.Option("--inference-attribute", help="ModelQuality: predicted label column.")
+    ] = None,
+    probability_attribute: Annotated[
+        str | None, typer.Option("--probability-attribute", help="ModelQuality: score column.")
+    ] = None,
+    probability_threshold: Annotated[
+        float | None, typer.Option("--probability-threshold", help="ModelQuality: score cut-off (0.5).")
+    ] = None,
+    ground_truth_attribute: Annotated[
+        str | None, typer.Option("--ground-truth-attribute", help="ModelQuality: true label column.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="ModelBias/ModelExplainability: analysis_config.json.")
+    ] = None,
     wait: WaitOption = False,
     url: UrlOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Start a baselining job: the server profiles the data into statistics.json and constraints.json.
+    """Start a baselining job on the server: statistics.json and constraints.json (DataQuality,
+    ModelQuality) or Clarify's analysis.json (ModelBias, ModelExplainability).
 
     Relative local paths are made absolute before they are sent.
 
@@ -76,7 +97,24 @@ def baselines_start(
     elif format is DataFormat.PARQUET:
         dataset_format = {"parquet": {}}
     data = {"name": name, "dataset_uri": c.absolute(dataset), "output_uri": c.absolute(output_uri)}
-    spec = c.validated(BaselineJobSpec, {**data, "dataset_format": dataset_format})
+    parameters = {
+        "problem_type": problem_type,
+        "inference_attribute": inference_attribute,
+        "probability_attribute": probability_attribute,
+        "probability_threshold_attribute": probability_threshold,
+        "ground_truth_attribute": ground_truth_attribute,
+        "config_uri": c.absolute(config),
+    }
+    given = {key: value for key, value in parameters.items() if value is not None}
+    spec = c.validated(
+        BaselineJobSpec,
+        {
+            **data,
+            "monitoring_type": monitoring_type,
+            "dataset_format": dataset_format,
+            "parameters": given or None,
+        },
+    )
     with c.api(url, token) as api:
         view = api.start_baseline_job(spec)
         if wait:
@@ -138,7 +176,10 @@ def baselines_download(
     name: Annotated[str, typer.Argument(help="Job name.")],
     files: Annotated[
         list[str] | None,
-        typer.Argument(help="statistics.json, constraints.json, execution.log (default: the first two)."),
+        typer.Argument(
+            help="statistics.json, constraints.json, analysis.json, execution.log "
+            "(default: the baseline files of the job's type)."
+        ),
     ] = None,
     output: OutputOption = ".",
     url: UrlOption = None,
@@ -148,9 +189,15 @@ def baselines_download(
 
     Example: modelwatch baselines download churn-train -o baseline/
     """
-    names = files or list(BASELINE_FILES[:2])
-    for file in names:
+    for file in files or []:
         if file not in BASELINE_FILES:
             raise c.usage(f"expected one of {', '.join(BASELINE_FILES)}; got {file!r}", "FILES")
     with c.api(url, token) as api:
+        names = files
+        if not names:
+            clarify = api.describe_baseline_job(name).monitoring_type in (
+                MonitoringType.MODEL_BIAS,
+                MonitoringType.MODEL_EXPLAINABILITY,
+            )
+            names = ["analysis.json"] if clarify else list(BASELINE_FILES[:2])
         c.download(lambda file: api.baseline_file(name, file), names, output)

@@ -113,32 +113,81 @@ def schedules_create(
     start_offset: StartOffsetOption = None,
     end_offset: EndOffsetOption = None,
     max_runtime: MaxRuntimeOption = None,
+    monitoring_type: Annotated[
+        MonitoringType, typer.Option("--type", help="What the schedule monitors.")
+    ] = MonitoringType.DATA_QUALITY,
+    problem_type: Annotated[
+        str | None,
+        typer.Option(
+            "--problem-type", help="ModelQuality: BinaryClassification, MulticlassClassification, Regression."
+        ),
+    ] = None,
+    inference_attribute: Annotated[
+        str | None,
+        typer.Option("--inference-attribute", help="Predicted label in the response: index or JSONPath."),
+    ] = None,
+    probability_attribute: Annotated[
+        str | None, typer.Option("--probability-attribute", help="Score in the response: index or JSONPath.")
+    ] = None,
+    probability_threshold: Annotated[
+        float | None, typer.Option("--probability-threshold", help="Score cut-off of a binary model (0.5).")
+    ] = None,
+    ground_truth_uri: Annotated[
+        str | None, typer.Option("--ground-truth-uri", help="Where labels are (default: uploaded ones).")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="ModelBias/ModelExplainability: analysis_config.json.")
+    ] = None,
     url: UrlOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a monitoring schedule, from a ScheduleSpec JSON file or, for data quality, from flags.
+    """Create a monitoring schedule, from a ScheduleSpec JSON file or from flags.
 
-    Relative local paths are made absolute before they are sent.
+    Relative local paths are made absolute before they are sent. --baseline-constraints is the baseline's
+    constraints.json (DataQuality, ModelQuality) or analysis.json (ModelBias, ModelExplainability).
 
     Example: modelwatch schedules create --name churn-hourly --endpoint churn
     --baseline-statistics baseline/statistics.json --baseline-constraints baseline/constraints.json
+
+    Model quality: modelwatch schedules create --name churn-quality --endpoint churn --type ModelQuality
+    --problem-type BinaryClassification --inference-attribute 0 --probability-attribute 1
+    --start-offset -P3D --end-offset -P1D --baseline-constraints quality/constraints.json
     """
+    typed = {
+        "problem_type": problem_type,
+        "ground_truth_uri": c.absolute(ground_truth_uri),
+        "config_uri": c.absolute(config),
+    }
+    attributes = {
+        "inference_attribute": inference_attribute,
+        "probability_attribute": probability_attribute,
+        "probability_threshold_attribute": probability_threshold,
+    }
     if file is not None:
         flags = (name, endpoint, cron, statistics, constraints, preprocessor, postprocessor, max_runtime)
-        if any(flag is not None for flag in (*flags, start_offset, end_offset)):
+        given = (*flags, start_offset, end_offset, *typed.values(), *attributes.values())
+        if any(flag is not None for flag in given):
             raise c.usage("give either --file or the flags, not both", "--file")
         spec = c.read_spec(ScheduleSpec, file)
     else:
         if name is None or endpoint is None:
             raise c.usage("--name and --endpoint are required without --file", "--name/--endpoint")
+        source = {k: v for k, v in attributes.items() if v is not None}
         definition = {
-            "endpoint_input": {"endpoint_name": endpoint, **_offsets(start_offset, end_offset)},
+            "endpoint_input": {"endpoint_name": endpoint, **_offsets(start_offset, end_offset), **source},
             **_definition_changes(statistics, constraints, preprocessor, postprocessor, max_runtime),
+            **{k: v for k, v in typed.items() if v is not None},
         }
         expression = cron or DEFAULT_CRON
         spec = c.validated(
-            ScheduleSpec, {"name": name, "schedule_expression": expression, "definition": definition}
+            ScheduleSpec,
+            {
+                "name": name,
+                "monitoring_type": monitoring_type,
+                "schedule_expression": expression,
+                "definition": definition,
+            },
         )
     with c.api(url, token) as api:
         view = api.create_schedule(spec)
