@@ -9,7 +9,7 @@
 5. Run one execution now over each traffic window, wait for them, and show the outcome: the normal
    window ``Completed``, the drifted one ``CompletedWithViolations`` naming the drifted features.
 
-Everything keeps running (API docs at ``/docs``) until Ctrl-C.
+Everything keeps running (the dashboard at ``/ui/``, API docs at ``/docs``) until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def run_demo(
     server.scheduler.interval = 0.5  # type: ignore[union-attr]
     server_thread = _start(server.run, lambda: server.http.started)
     api_url = server.url
-    step(f"[bold]modelwatch server[/] on {api_url} (API docs: {api_url}/docs), data in {folder}")
+    step(f"[bold]modelwatch server[/] on {api_url}: dashboard {api_url}/ui/, API docs {api_url}/docs")
     model_server, model_thread = None, None
     try:
         with httpx.Client(base_url=f"{api_url}/api/v1", timeout=30) as api:
@@ -302,4 +302,5 @@ def _report(
         console.print(f"{label}: results in {detail['output_uri']}")
         if detail.get("failure_reason"):
             console.print(f"  failure: {detail['failure_reason']}")
-    console.print(f"API: {api_url}/api/v1/executions   docs: {api_url}/docs   data: {folder}")
+    console.print(f"dashboard: {api_url}/ui/   API: {api_url}/api/v1/executions   docs: {api_url}/docs")
+    console.print(f"data: {folder}")

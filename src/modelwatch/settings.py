@@ -81,6 +81,12 @@ class Settings(BaseSettings):
             "Most distinct string values kept with exact counts per column; the rest are counted together."
         ),
     )
+    report_html: bool = Field(
+        default=True,
+        description=(
+            "Write a self-contained report.html (about 5 MB, plotly inlined) beside each execution's results."
+        ),
+    )
 
     def resolved_s3_endpoint_url(self) -> str | None:
         return (

@@ -198,6 +198,8 @@ def test_labels_uploaded_days_later_are_merged_and_a_degraded_window_violates(
     assert abs(guess["value"] - accuracy) < 3 * guess["expected_error"]
 
     assert second.status == ExecutionStatus.COMPLETED_WITH_VIOLATIONS, second.failure_reason
+    report = (Path(second.output_uri) / "report.html").read_text()
+    assert "Metric auc with 0." in report and "plotly" in report  # the violations and the charts, offline
     violations = json.loads((Path(second.output_uri) / "constraint_violations.json").read_text())[
         "violations"
     ]

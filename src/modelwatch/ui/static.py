@@ -1,0 +1,84 @@
+"""The dashboard's static files: its own ``app.js`` / ``app.css`` and plotly.js as bundled with the
+plotly Python package (so that charts work without internet). Each URL carries a version or content
+hash, so browsers may cache the files for a year."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from functools import cache, cached_property
+from importlib.resources import files
+
+from plotly.offline import get_plotlyjs_version
+
+__all__ = [
+    "APP_CSS_PATH",
+    "APP_JS_PATH",
+    "PLOTLY_PATH",
+    "StaticFile",
+    "app_css",
+    "app_js",
+    "plotly_js",
+    "static_file",
+]
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    body: bytes
+    media_type: str
+    etag: str
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
+
+
+def _file(text: str, media_type: str) -> StaticFile:
+    body = text.encode()
+    return StaticFile(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+def _package_text(name: str) -> str:
+    return files("modelwatch.ui").joinpath("static", name).read_text("utf-8")
+
+
+@cache
+def plotly_js() -> str:
+    """plotly.min.js from the plotly package (no network)."""
+    return files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
+
+
+@cache
+def app_js() -> str:
+    return _package_text("app.js")
+
+
+@cache
+def app_css() -> str:
+    return _package_text("app.css")
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+PLOTLY_PATH = f"static/plotly-{get_plotlyjs_version()}.min.js"
+APP_JS_PATH = f"static/app-{_hash(app_js())}.js"
+APP_CSS_PATH = f"static/app-{_hash(app_css())}.css"
+
+
+@cache
+def _files() -> dict[str, StaticFile]:
+    script, style = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
+    return {
+        PLOTLY_PATH: _file(plotly_js(), script),
+        APP_JS_PATH: _file(app_js(), script),
+        APP_CSS_PATH: _file(app_css(), style),
+    }
+
+
+def static_file(path: str) -> StaticFile | None:
+    """The file served at ``{prefix}/{path}``, or None."""
+    return _files().get(path)
