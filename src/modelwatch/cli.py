@@ -153,7 +153,9 @@ def baseline(
     ] = None,
     config: Annotated[
         str | None,
-        typer.Option("--config", help="Bias, explainability: Clarify's analysis_config.json.", show_default=False),
+        typer.Option(
+            "--config", help="Bias, explainability: Clarify's analysis_config.json.", show_default=False
+        ),
     ] = None,
     workers: WorkersOption = 0,
     quiet: QuietOption = False,
@@ -186,7 +188,9 @@ def baseline(
         return
     if kind in (BaselineType.BIAS, BaselineType.EXPLAINABILITY):
         if config is None:
-            raise typer.BadParameter(f"{kind.value} needs --config analysis_config.json", param_hint="--config")
+            raise typer.BadParameter(
+                f"{kind.value} needs --config analysis_config.json", param_hint="--config"
+            )
         _clarify_baseline(kind, dataset, output, format, header, config)
         return
     from modelwatch.monitors.data_quality import suggest_baseline
@@ -199,6 +203,31 @@ def baseline(
     out.print(
         f"baseline: {run.rows:,} rows x {len(result.statistics.features)} columns in {run.seconds:.2f}s "
         f"-> {result.statistics_uri}, {result.constraints_uri}",
+        highlight=False,
+    )
+
+
+def _clarify_baseline(
+    kind: BaselineType, dataset: str, output: str, format: DatasetFormat | None, header: bool, config: str
+) -> None:
+    if kind is BaselineType.BIAS:
+        from modelwatch.monitors.clarify_config import read_analysis_config
+        from modelwatch.monitors.model_bias import suggest_bias_baseline
+
+        with _job_errors():
+            bias = suggest_bias_baseline(
+                dataset, read_analysis_config(config), output, dataset_format=format or "csv", header=header
+            )
+        out.print(f"bias baseline: {bias.rows:,} rows -> {bias.analysis_uri}", highlight=False)
+        return
+    from modelwatch.service.jobs.model_explainability import explain_dataset
+
+    with _job_errors():
+        result = explain_dataset(dataset, output, config, dataset_format=format, header=header)
+    attributions = result.attributions
+    out.print(
+        f"explainability baseline: {attributions.rows:,} rows, {attributions.model_calls:,} model calls "
+        f"-> {result.analysis_uri}",
         highlight=False,
     )
 
@@ -233,7 +262,9 @@ def _quality_baseline(
         )
     metrics = result.statistics.metrics
     shown = ", ".join(
-        f"{name} {metrics[name].value:.4g}" for name in ("accuracy", "auc", "f1", "rmse", "r2") if name in metrics
+        f"{name} {metrics[name].value:.4g}"
+        for name in ("accuracy", "auc", "f1", "rmse", "r2")
+        if name in metrics
     )
     out.print(
         f"model-quality baseline ({problem_type.value}): {result.statistics.item_count:,} rows; {shown} "

@@ -56,7 +56,7 @@ def _fields(answer: httpx.Response) -> list[str]:
         (
             "/baselining-jobs",
             {"name": "b", "dataset_uri": "x", "monitoring_type": "ModelBias"},
-            "monitoring_type",
+            "parameters.config_uri",
         ),
         ("/baselining-jobs", {"name": "b", "dataset_uri": "x", "dataset_format": {}}, "dataset_format"),
     ],

@@ -25,6 +25,9 @@ GROUPS = {
     "executions": ["list", "describe", "stop", "download"],
     "metrics": ["list", "show"],
     "ground-truth": ["upload"],
+    "alerts": ["list", "update", "history", "statistics"],
+    "alarms": ["create", "list", "describe", "update", "delete"],
+    "channels": ["create", "list", "describe", "delete"],
     "tokens": ["create", "list", "revoke"],
 }
 HOUR = datetime(2026, 6, 1, 10, tzinfo=UTC)

@@ -12,6 +12,7 @@ import pytest
 from ui_data import ENDPOINT, EVIL_DESCRIPTION, EVIL_FEATURE, SCHEDULE, T0, Demo, figures
 
 from modelwatch.service import schedules
+from modelwatch.service.alarms import MetricAlarmSpec, create_alarm, evaluate_alarms
 from modelwatch.service.db import Database
 from modelwatch.service.models import Endpoint
 from modelwatch.ui.static import PLOTLY_PATH, plotly_js
@@ -55,6 +56,8 @@ async def test_the_overview_filters_and_sorts(client: httpx.AsyncClient, db: Dat
     assert re.findall(r'<tr data-endpoint="([^"]+)"', html) == ["zulu"]
     assert "page 2 of 2" in html
     html = _html(await client.get("/ui/?health=running"))
+    assert re.findall(r'<tr data-endpoint="([^"]+)"', html) == []  # its open alert outranks running
+    html = _html(await client.get("/ui/?health=violations"))
     assert re.findall(r'<tr data-endpoint="([^"]+)"', html) == [ENDPOINT]
     # unknown values fall back to the defaults instead of failing
     html = _html(await client.get("/ui/?sort=evil&order=sideways&per_page=x&page=-3&health=bogus"))
@@ -227,38 +230,30 @@ async def test_plotly_is_served_once_from_the_package(client: httpx.AsyncClient)
     assert root.status_code == 307 and root.headers["location"] == "/ui/"
 
 
-async def test_the_alerts_slot_shows_what_the_alerts_service_reports(
-    client: httpx.AsyncClient, demo: Demo, monkeypatch: pytest.MonkeyPatch
+async def test_an_alarm_in_alarm_shows_on_the_overview_and_the_metric_page(
+    client: httpx.AsyncClient, demo: Demo, db: Database
 ) -> None:
-    import modelwatch.service.alerts as alerts_service
-
     html = _html(await client.get("/ui/"))
-    if not hasattr(alerts_service, "list_open_alerts"):
-        assert 'id="alerts"' not in html  # nothing to show: no made-up alerts
-    since = T0 + timedelta(hours=3)
-    alert = {
-        "endpoint_name": ENDPOINT,
-        "schedule_name": SCHEDULE,
-        "metric_name": "feature_baseline_drift_age",
-        "status": "InAlert",
-        "reason": "<i>drift</i> over 0.1",
-        "created_at": since,
-    }
-    monkeypatch.setattr(alerts_service, "list_open_alerts", lambda session: [alert], raising=False)
-    monkeypatch.setattr(
-        alerts_service,
-        "list_alert_history",
-        lambda session, *, schedule_name, metric_name: [alert] if metric_name == alert["metric_name"] else [],
-        raising=False,
-    )
+    assert "age-drift" not in html  # nothing is firing
+    with db.session() as session:
+        spec = MetricAlarmSpec(
+            name="age-drift",
+            metric_name="feature_baseline_drift_age",
+            schedule_name=SCHEDULE,
+            comparison="GreaterThanThreshold",
+            threshold=0.1,
+            period_seconds=3600,
+        )
+        create_alarm(session, spec, now=T0 + timedelta(hours=5))
+        evaluate_alarms(session, now=T0 + timedelta(hours=5))  # the hour from T0+4h: drift 0.2
     html = _html(await client.get("/ui/"))
-    assert 'id="alerts"' in html and "&lt;i&gt;drift&lt;/i&gt; over 0.1" in html
-    assert '<span class="badge bad">1</span>' in html  # the endpoint's alert count
+    assert 'id="alerts"' in html and "age-drift" in html and '<span class="badge bad">ALARM</span>' in html
+    assert "GreaterThanThreshold 0.1" in html  # why
     assert _html(await client.get("/ui/?health=violations")).count("<tr data-endpoint=") == 1
     page = _html(await client.get(f"/ui/schedules/{SCHEDULE}/metrics?days=365"))
     (figure,) = figures(page).values()
     marks = next(trace for trace in figure["data"] if trace["name"] == "alert")
-    assert marks["x"] == [since.isoformat()] and marks["y"] == [pytest.approx(0.15)]  # on the point
+    assert len(marks["x"]) == 1
     assert "1 alerts" in page
 
 

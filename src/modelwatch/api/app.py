@@ -10,10 +10,11 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from modelwatch import __version__
+from modelwatch.api import prometheus
 from modelwatch.api.auth import require_token
 from modelwatch.api.errors import install_error_handlers, responses
 from modelwatch.api.limits import MAX_BODY_BYTES, BodySizeLimit
-from modelwatch.api.routes import baselines, endpoints, executions, health, metrics, schedules
+from modelwatch.api.routes import alerts, baselines, endpoints, executions, health, metrics, schedules
 from modelwatch.api.starter import JobStarter
 from modelwatch.service.db import Database, open_database
 
@@ -60,11 +61,15 @@ def create_app(db: Database | None = None, *, scheduler_runner: JobStarter | Non
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (endpoints, baselines, schedules, metrics, executions):
+    for module in (endpoints, baselines, schedules, metrics, executions, alerts):
         app.include_router(
             module.router,
             prefix=API_PREFIX,
             dependencies=[Depends(require_token)],
             responses=responses(401),
         )
+    app.include_router(prometheus.router, dependencies=[Depends(require_token)])  # GET /metrics
+    from modelwatch.ui.mount import install_ui  # the dashboard under /ui (docs/dashboard.md)
+
+    install_ui(app)
     return app

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import typer
 
+from modelwatch.cli_client.alerts import alarms_app, alerts_app, channels_app
 from modelwatch.cli_client.baselines import baselines_app
 from modelwatch.cli_client.common import EXIT_ERROR, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, SETTINGS
 from modelwatch.cli_client.endpoints import endpoints_app
@@ -35,6 +36,9 @@ def register_client_commands(app: typer.Typer) -> None:
         ("executions", executions_app),
         ("ground-truth", ground_truth_app),
         ("metrics", metrics_app),
+        ("alerts", alerts_app),
+        ("alarms", alarms_app),
+        ("channels", channels_app),
         ("tokens", tokens_app),
     ):
         app.add_typer(sub, name=name, context_settings=SETTINGS)

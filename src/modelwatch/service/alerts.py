@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from modelwatch.errors import NotFoundError, ValidationError
 from modelwatch.service.lookup import by_name
-from modelwatch.service.models import Execution, MonitoringAlert, Schedule, utcnow
+from modelwatch.service.models import AlertEvent, Execution, MetricAlarm, MonitoringAlert, Schedule, utcnow
 from modelwatch.service.notifications import EventKind, Source, record_event
 from modelwatch.service.paging import MAX_RESULTS
 from modelwatch.service.schemas import NAME_PATTERN, ExecutionStatus, Page
@@ -39,10 +39,13 @@ __all__ = [
     "AlertStatus",
     "MonitoringAlertUpdate",
     "MonitoringAlertView",
+    "OpenAlert",
     "alerts_using_channel",
     "describe_alert",
     "evaluate_schedule_alert",
+    "list_alert_history",
     "list_alerts",
+    "list_open_alerts",
     "remind_alerts",
     "sagemaker_summary",
     "update_alert",
@@ -345,3 +348,88 @@ def alerts_using_channel(session: Session, channel: str) -> list[str]:
         sa.select(MonitoringAlert.schedule_name, MonitoringAlert.name, MonitoringAlert.channels)
     )
     return [f"{schedule}/{name}" for schedule, name, names in rows if channel in (names or [])]
+
+
+# -- what the dashboard shows --------------------------------------------------------------------
+
+
+class OpenAlert(BaseModel):
+    """An alert that is firing, or (in a metric's history) one that changed state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    name: str
+    endpoint_name: str | None
+    schedule_name: str | None
+    metric_name: str | None
+    state: str
+    reason: str | None
+    since: datetime | None
+
+
+def list_open_alerts(session: Session) -> list[OpenAlert]:
+    """Every schedule alert ``InAlert`` and every metric alarm in ``ALARM``, newest first."""
+    rows = session.execute(
+        sa.select(MonitoringAlert, Schedule.endpoint_name)
+        .join(Schedule, Schedule.name == MonitoringAlert.schedule_name)
+        .where(MonitoringAlert.status == AlertStatus.IN_ALERT.value)
+    ).all()
+    found = [
+        OpenAlert(
+            source=Source.MONITORING_ALERT,
+            name=alert.name,
+            endpoint_name=endpoint,
+            schedule_name=alert.schedule_name,
+            metric_name=None,
+            state=alert.status,
+            reason=f"{alert.datapoints_to_alert} of the last {alert.evaluation_period} executions "
+            "found violations",
+            since=alert.status_changed_at,
+        )
+        for alert, endpoint in rows
+    ]
+    alarms = session.scalars(sa.select(MetricAlarm).where(MetricAlarm.state == "ALARM"))
+    found += [
+        OpenAlert(
+            source=Source.METRIC_ALARM,
+            name=alarm.name,
+            endpoint_name=alarm.endpoint_name,
+            schedule_name=alarm.schedule_name,
+            metric_name=alarm.metric_name,
+            state=alarm.state,
+            reason=alarm.state_reason,
+            since=alarm.state_updated_at,
+        )
+        for alarm in alarms
+    ]
+    return sorted(found, key=lambda a: a.since or datetime.min, reverse=True)
+
+
+def list_alert_history(session: Session, *, schedule_name: str, metric_name: str) -> list[OpenAlert]:
+    """The state changes of the alarms on ``metric_name`` of ``schedule_name``, oldest first."""
+    select_names = sa.select(MetricAlarm.name).where(
+        MetricAlarm.schedule_name == schedule_name, MetricAlarm.metric_name == metric_name
+    )
+    events = session.scalars(
+        sa.select(AlertEvent)
+        .where(
+            AlertEvent.source == Source.METRIC_ALARM.value,
+            AlertEvent.event == EventKind.STATE_CHANGE.value,
+            AlertEvent.name.in_(select_names),
+        )
+        .order_by(AlertEvent.created_at, AlertEvent.id)
+    )
+    return [
+        OpenAlert(
+            source=Source.METRIC_ALARM,
+            name=event.name,
+            endpoint_name=event.endpoint_name,
+            schedule_name=event.schedule_name,
+            metric_name=metric_name,
+            state=event.status,
+            reason=event.reason,
+            since=event.created_at,
+        )
+        for event in events
+    ]

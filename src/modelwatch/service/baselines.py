@@ -15,7 +15,14 @@ from modelwatch.service.layout import baseline_uri
 from modelwatch.service.lookup import by_name, check_uri, ensure_new_name
 from modelwatch.service.models import BaselineJob, utcnow
 from modelwatch.service.paging import page
-from modelwatch.service.schemas import BaselineJobSpec, BaselineJobView, JobStatus, MonitoringType, Page
+from modelwatch.service.schemas import (
+    BaselineJobSpec,
+    BaselineJobView,
+    BaselineParameters,
+    JobStatus,
+    MonitoringType,
+    Page,
+)
 
 __all__ = [
     "claim_baseline_job",
@@ -47,8 +54,7 @@ def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobVi
             f"{spec.monitoring_type.value} baselines are not available in this version",
             field="monitoring_type",
         )
-    if spec.parameters is not None and spec.parameters.config_uri is not None:
-        check_uri(spec.parameters.config_uri, "parameters.config_uri")
+    _check_parameters(spec)
     ensure_new_name(session, BaselineJob, spec.name, KIND)
     row = BaselineJob(
         name=spec.name,
@@ -64,6 +70,29 @@ def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobVi
     session.add(row)
     session.flush()
     return _view(row)
+
+
+def _check_parameters(spec: BaselineJobSpec) -> None:
+    """What each monitoring type's baseline needs besides the dataset; errors name the field."""
+    given = spec.parameters or BaselineParameters()
+    kind = spec.monitoring_type
+    if kind == MonitoringType.MODEL_QUALITY:
+        for name in ("problem_type", "ground_truth_attribute"):
+            if getattr(given, name) is None:
+                raise ValidationError("a ModelQuality baseline needs it", field=f"parameters.{name}")
+        if given.inference_attribute is None and given.probability_attribute is None:
+            raise ValidationError(
+                "a ModelQuality baseline needs inference_attribute or probability_attribute",
+                field="parameters.inference_attribute",
+            )
+    elif kind in (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY):
+        if given.config_uri is None:
+            raise ValidationError(f"a {kind.value} baseline needs it", field="parameters.config_uri")
+        check_uri(given.config_uri, "parameters.config_uri")
+    elif spec.parameters is not None:
+        raise ValidationError(
+            "parameters are for ModelQuality, ModelBias and ModelExplainability baselines", field="parameters"
+        )
 
 
 def describe_baseline_job(session: Session, name: str) -> BaselineJobView:

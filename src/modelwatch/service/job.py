@@ -31,7 +31,13 @@ from typing import Any
 from modelwatch.capture.record import format_inference_time
 from modelwatch.errors import EmptyDatasetError, ModelwatchError
 from modelwatch.io.storage import join_uri, write_text
-from modelwatch.service.jobs import JobOutcome, data_quality, model_bias, model_quality
+from modelwatch.service.jobs import (
+    JobOutcome,
+    data_quality,
+    model_bias,
+    model_explainability,
+    model_quality,
+)
 from modelwatch.service.jobspec import (
     FAILURE_FILE,
     JOB_FILE,
@@ -41,6 +47,7 @@ from modelwatch.service.jobspec import (
     RESULT_FILE,
     JobSpec,
 )
+from modelwatch.settings import get_settings
 
 __all__ = ["main", "run_job"]
 
@@ -50,6 +57,7 @@ JOBS: dict[str, ModuleType] = {
     "DataQuality": data_quality,
     "ModelQuality": model_quality,
     "ModelBias": model_bias,
+    "ModelExplainability": model_explainability,
 }
 """The job module of each monitoring type."""
 
@@ -78,6 +86,33 @@ def _environment(job: JobSpec) -> dict[str, str]:
             env[name] = definition[key]
     env |= definition.get("environment") or {}
     return env
+
+
+def _write_report(job: JobSpec, outcome: JobOutcome) -> None:
+    """``report.html`` beside the results; a report that cannot be written never fails the execution."""
+    from modelwatch.ui import write_report
+
+    definition = job.definition
+    clarify = job.monitoring_type in ("ModelBias", "ModelExplainability")
+    constraints = definition.get("baseline_constraints_uri")
+    details = {
+        "schedule": job.name,
+        "endpoint": job.endpoint_name or "batch transform",
+        "monitoring type": job.monitoring_type,
+        "window": f"{job.window_start} – {job.window_end}",
+        "outcome": outcome.message,
+    }
+    try:
+        write_report(
+            job.output_uri,
+            title=f"{job.name} · {job.window_start}",
+            baseline_statistics_uri=definition.get("baseline_statistics_uri"),
+            constraints_uri=None if clarify else constraints,
+            baseline_analysis_uri=constraints if clarify else None,
+            details=details,
+        )
+    except Exception:  # the results are written; the report is a view of them
+        log.warning("report.html not written:\n%s", traceback.format_exc())
 
 
 def _run(job: JobSpec, work: Path) -> JobOutcome:
@@ -111,6 +146,8 @@ def run_job(work: Path) -> int:
     try:
         outcome = _run(job, work)
         _write_metrics(job, work, outcome.metrics)
+        if job.kind == "monitoring" and get_settings().report_html:
+            _write_report(job, outcome)
     except ModelwatchError as error:
         reason = (
             f"{NO_DATA}: {error}"

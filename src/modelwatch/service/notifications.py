@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from modelwatch.errors import ModelwatchError
 from modelwatch.service import channels
 from modelwatch.service.channels import Delivery, Message
 from modelwatch.service.db import Database
@@ -353,7 +352,8 @@ def deliver_due(
         else:
             try:
                 delivery = sender(item.spec, item.message)
-            except (ModelwatchError, OSError, ValueError) as error:  # a sender bug must not stop the others
+            except Exception as error:  # a bug in a sender must not stop the other messages
+                log.exception("notification %d to %s: the sender failed", item.id, item.channel_name)
                 delivery = Delivery(False, True, f"{type(error).__name__}: {error}")
         with db.session() as session:
             outcome = _record(session, item, delivery, now or utcnow())

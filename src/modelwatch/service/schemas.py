@@ -287,23 +287,6 @@ class BaselineJobSpec(_Model):
     output_uri: Uri | None = Field(default=None, description="Default {storage}/baselines/{name}.")
     parameters: BaselineParameters | None = None
 
-    @model_validator(mode="after")
-    def _parameters_of_type(self) -> BaselineJobSpec:
-        given = self.parameters or BaselineParameters()
-        if self.monitoring_type == MonitoringType.MODEL_QUALITY:
-            if given.problem_type is None or given.ground_truth_attribute is None:
-                raise ValueError(
-                    "a ModelQuality baseline needs parameters.problem_type and ground_truth_attribute"
-                )
-            if given.inference_attribute is None and given.probability_attribute is None:
-                raise ValueError("a ModelQuality baseline needs inference_attribute or probability_attribute")
-        elif self.monitoring_type in (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY):
-            if given.config_uri is None:
-                raise ValueError(f"a {self.monitoring_type.value} baseline needs parameters.config_uri")
-        elif self.parameters is not None:
-            raise ValueError("parameters are for ModelQuality, ModelBias and ModelExplainability baselines")
-        return self
-
 
 class BaselineJobView(_Model):
     name: str

@@ -7,9 +7,9 @@ The dashboard never makes alerts up. When that module exists, the slot calls, if
   not), for the markers on the metric page.
 
 Each alert may be an object or a mapping; the slot reads ``endpoint_name``, ``schedule_name``,
-``metric_name``, ``state`` (or ``alert_status``, ``status``), ``message`` (or ``reason``, ``description``,
-``name``) and the time it started (``triggered_at``, ``started_at``, ``opened_at``, ``status_changed_at``
-or ``created_at``); absent ones stay empty.
+``metric_name``, ``state`` (or ``alert_status``, ``status``), ``name``, ``message`` (or ``reason``,
+``description``) and the time it started (``since``, ``triggered_at``, ``started_at``,
+``status_changed_at`` or ``created_at``); absent ones stay empty.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ __all__ = ["AlertView", "alert_history", "alerts_module", "open_alerts"]
 
 log = logging.getLogger(__name__)
 
-_TIME_KEYS = ("triggered_at", "started_at", "opened_at", "status_changed_at", "created_at", "timestamp")
-_TEXT_KEYS = ("message", "reason", "description", "name")
+_TIME_KEYS = ("since", "triggered_at", "started_at", "status_changed_at", "created_at", "timestamp")
+_TEXT_KEYS = ("message", "reason", "description")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class AlertView:
     schedule_name: str | None
     metric_name: str | None
     state: str | None
+    name: str | None
     message: str
     since: datetime | None
 
@@ -66,6 +67,7 @@ def _view(item: Any) -> AlertView:
         schedule_name=_read(item, "schedule_name"),
         metric_name=_read(item, "metric_name"),
         state=str(getattr(state, "value", state)) if state is not None else None,
+        name=_read(item, "name"),
         message=str(_read(item, *_TEXT_KEYS) or ""),
         since=since if isinstance(since, datetime) else None,
     )

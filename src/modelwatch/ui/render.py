@@ -132,6 +132,10 @@ def _status_class(status: Any) -> str:
         "Stopping": "run",
         "Pending": "run",
         "InProgress": "run",
+        "OK": "ok",
+        "InAlert": "bad",
+        "ALARM": "bad",
+        "INSUFFICIENT_DATA": "muted",
     }.get(text, "muted")
 
 

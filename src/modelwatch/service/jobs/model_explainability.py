@@ -1,0 +1,168 @@
+"""The ModelExplainability job: Kernel SHAP attributions of the window's requests, compared with the
+baseline's ranking by nDCG (spec clarify.md §8–9). No labels are needed.
+
+The features are each capture record's ``endpointInput`` (CSV columns, or the flattened JSON), named by
+the analysis config's ``headers`` without the label. The model is the config's ``predictor``: an HTTP
+endpoint (``endpoint_url``) or a local Python model (``model``), asked for the score at
+``probability_attribute`` (else ``inference_attribute``, else the predictor's ``probability`` / ``label``).
+The background is the config's ``methods.shap.baseline``, else the one the baseline job saved, so that
+every window is explained against the same reference.
+
+The baseline job explains a dataset the same way and writes ``analysis.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from modelwatch.analysis.attributions import ShapConfig
+from modelwatch.errors import EmptyDatasetError
+from modelwatch.formats import jackson
+from modelwatch.io.capture import capture_files
+from modelwatch.io.capture_table import CaptureTable, capture_window_batches
+from modelwatch.io.storage import exists, join_uri, write_text
+from modelwatch.monitors.clarify_config import AnalysisConfig, read_analysis_config
+from modelwatch.monitors.model_explainability import (
+    BACKGROUND_FILE,
+    ExplainabilityBaselineResult,
+    attribution_metrics,
+    attribution_violations_to_json,
+    check_attribution_drift,
+    explanations_report,
+    read_analysis,
+    suggest_explainability_baseline,
+)
+from modelwatch.monitors.predictor import PredictorConfig
+from modelwatch.scripts import run_postprocessor
+from modelwatch.service.jobs import JobOutcome, completion_message
+from modelwatch.service.jobs.inputs import format_of, local_script, parse_time
+from modelwatch.service.jobspec import JobSpec
+
+__all__ = ["explain_dataset", "run_baseline", "run_monitoring"]
+
+log = logging.getLogger("modelwatch.job")
+
+ANALYSIS_FILE = "analysis.json"
+VIOLATIONS_FILE = "constraint_violations.json"
+
+
+def _feature_names(config: AnalysisConfig) -> list[str] | None:
+    if not config.headers:
+        return None
+    label = config.label
+    return [h for i, h in enumerate(config.headers) if h != label and i != label]
+
+
+def _shap(config: AnalysisConfig, baseline_uri: str | None) -> ShapConfig:
+    shap = ShapConfig.from_json(config.shap)
+    if shap.baseline is None and shap.num_clusters is None and baseline_uri:
+        saved = join_uri(baseline_uri.rsplit("/", 1)[0], BACKGROUND_FILE)
+        if exists(saved):
+            shap = dataclasses.replace(shap, baseline=saved)
+    return shap
+
+
+def _window(job: JobSpec) -> pa.Table:
+    assert job.capture_uri and job.endpoint_name
+    start, end = parse_time(job.window_start), parse_time(job.window_end)
+    variant = (job.definition.get("endpoint_input") or {}).get("variant_name")
+    files = [
+        file
+        for name in ([variant] if variant else job.variants)
+        for file in capture_files(job.capture_uri, job.endpoint_name, name, start, end)
+    ]
+    counts = CaptureTable()
+    batches = list(capture_window_batches(files, start, end, indexes=("endpointInput",), counts=counts))
+    if not batches or not sum(b.num_rows for b in batches):
+        raise EmptyDatasetError(
+            f"no requests of endpoint {job.endpoint_name!r} in [{job.window_start}, {job.window_end})",
+            file=join_uri(job.capture_uri, job.endpoint_name),
+        )
+    return pa.Table.from_batches(batches)
+
+
+def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
+    definition = job.definition
+    if not job.endpoint_name:
+        raise EmptyDatasetError(
+            "ModelExplainability monitors endpoints only in this version",
+            file=definition["batch_transform_input"]["data_captured_destination_uri"],
+        )
+    source = definition["endpoint_input"]
+    config = read_analysis_config(definition["config_uri"], kind="explainability_monitor")
+    baseline_uri = definition.get("baseline_constraints_uri")
+    shap = _shap(config, baseline_uri)
+    rows = _window(job)
+    names = _feature_names(config)
+    predictor_config = PredictorConfig.from_json(config.raw.get("predictor"))
+    predictor = predictor_config.build(
+        names or [f"_c{i}" for i in range(rows.num_columns)],
+        probability=source.get("probability_attribute") or source.get("inference_attribute"),
+    )
+    try:
+        explanations = explanations_report(
+            shap, predictor, rows, None, names, label=list(predictor_config.label_headers or []) or None
+        )
+    finally:
+        close = getattr(predictor, "close", None)
+        if close is not None:
+            close()
+    report: dict[str, Any] = {"version": "1.0", "explanations": explanations}
+    write_text(join_uri(job.output_uri, ANALYSIS_FILE), jackson.dumps(report))
+    violations = []
+    if baseline_uri:
+        threshold = float(definition.get("ndcg_threshold", 0.9))
+        violations = check_attribution_drift(read_analysis(baseline_uri), report, threshold=threshold)
+        write_text(join_uri(job.output_uri, VIOLATIONS_FILE), attribution_violations_to_json(violations))
+    if definition.get("post_analytics_processor_script"):
+        run_postprocessor(
+            local_script(definition["post_analytics_processor_script"], work),
+            logging.getLogger("modelwatch.script"),
+        )
+    metrics = [{"MetricName": name, "Value": value} for name, value in attribution_metrics(report)]
+    counts = {"records": rows.num_rows, "violations": len(violations)}
+    return JobOutcome(completion_message(len(violations)), counts, metrics)
+
+
+def run_baseline(job: JobSpec) -> JobOutcome:
+    assert job.dataset_uri is not None
+    format, header = format_of(job.dataset_format)
+    result = explain_dataset(
+        job.dataset_uri, job.output_uri, job.parameters["config_uri"], dataset_format=format, header=header
+    )
+    return JobOutcome(
+        "Completed: Job completed successfully.",
+        {"records": result.attributions.rows, "constraints_uri": result.analysis_uri},
+    )
+
+
+def explain_dataset(
+    dataset_uri: str, output_uri: str, config_uri: str, *, dataset_format: str | None, header: bool
+) -> ExplainabilityBaselineResult:
+    """The explainability baseline of a dataset for the analysis config at ``config_uri``: its ``label``
+    column is left out, its ``predictor`` answers, its ``methods.shap`` says how."""
+    config = read_analysis_config(config_uri)
+    predictor_config = PredictorConfig.from_json(config.raw.get("predictor"))
+    names = _feature_names(config)
+    predictor = predictor_config.build(names or [])
+    try:
+        return suggest_explainability_baseline(
+            dataset_uri,
+            output_uri,
+            shap=ShapConfig.from_json(config.shap),
+            predictor=predictor,
+            headers=names,
+            label=config.label,
+            dataset_format=dataset_format or "csv",
+            header=header,
+            label_headers=list(predictor_config.label_headers or []) or None,
+        )
+    finally:
+        close = getattr(predictor, "close", None)
+        if close is not None:
+            close()
