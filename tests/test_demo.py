@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modelwatch.cli import app
-from modelwatch.demo import DRIFTED_FEATURES, ENDPOINT, SCHEDULE
+from modelwatch.demo import DRIFTED_FEATURES, ENDPOINT, QUALITY_SCHEDULE, SCHEDULE
 from modelwatch.service.db import open_database
 from modelwatch.service.executions import list_executions
 from modelwatch.settings import get_settings
@@ -51,17 +51,27 @@ def test_the_demo_detects_drift_in_the_drifted_window_only(
         views = list_executions(
             session, schedule_name=SCHEDULE, sort_by="ScheduledTime", sort_order="Ascending"
         ).items
+        quality = list_executions(
+            session, schedule_name=QUALITY_SCHEDULE, sort_by="ScheduledTime", sort_order="Ascending"
+        ).items
     db.dispose()
     get_settings.cache_clear()
     normal, drifted = views
     assert normal.status == "Completed" and normal.violation_count == 0
-    assert normal.record_count == drifted.record_count == 800
+    assert normal.record_count == drifted.record_count == 569  # the training rows
     assert drifted.status == "CompletedWithViolations"
     violations = json.loads((Path(drifted.output_uri) / "constraint_violations.json").read_text())[
         "violations"
     ]
     drifting = {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
     assert set(DRIFTED_FEATURES) <= drifting
-    assert drifting <= {*DRIFTED_FEATURES, "prediction"}  # the model's output may follow its inputs
+    assert drifting <= {*DRIFTED_FEATURES, "prediction", "probability"}  # the output may follow its inputs
     assert (folder / "storage" / "capture" / ENDPOINT / "AllTraffic").is_dir()
     assert (Path(drifted.output_uri) / "execution.log").is_file()
+
+    same, worse = quality  # the model's quality on the same rows, then on the drifted ones
+    assert same.status == "Completed" and same.violation_count == 0, same.failure_reason
+    assert worse.status == "CompletedWithViolations", worse.failure_reason
+    dropped = json.loads((Path(worse.output_uri) / "constraint_violations.json").read_text())["violations"]
+    assert "accuracy" in {v["metric_name"] for v in dropped}
+    assert (Path(worse.output_uri) / "report.html").is_file()

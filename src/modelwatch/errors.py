@@ -11,7 +11,8 @@
      ├── DataError                 input data is malformed; carries file, line and column
      │    └── EmptyDatasetError    the input holds no rows at all
      ├── FormatError               a SageMaker JSON file (statistics / constraints / violations) is malformed
-     └── ScriptError               a user pre- or post-processing script failed (names script and line)
+     ├── ScriptError               a user pre- or post-processing script failed (names script and line)
+     └── EndpointError             a model endpoint failed: HTTP status, timeout, no connection (names URL)
 
 Every message names what it is about: the file, the line (1-based), the column, and what was expected.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "ConflictError",
     "DataError",
     "EmptyDatasetError",
+    "EndpointError",
     "FormatError",
     "ModelwatchError",
     "NotFoundError",
@@ -125,3 +127,19 @@ class ScriptError(ModelwatchError):
         self.reason = message
         where = f"{script}, line {line}" if line is not None else script
         super().__init__(f"{where}: {message}")
+
+
+class EndpointError(ModelwatchError):
+    """A model endpoint failed: an HTTP error status, a timeout, no connection, or an unreadable answer.
+
+    ``url``, ``status`` (None when no response came) and ``body`` (its first bytes) say which and why.
+    """
+
+    BODY_HEAD = 200
+
+    def __init__(self, message: str, *, url: str, status: int | None = None, body: bytes = b"") -> None:
+        self.url = url
+        self.status = status
+        self.body = body[: self.BODY_HEAD]
+        self.reason = message
+        super().__init__(f"POST {url}: {message}")

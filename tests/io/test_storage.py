@@ -20,7 +20,16 @@ def _touch(path: Path, text: str = "x") -> Path:
 
 
 def test_public_names_match_all() -> None:
-    modules = {"datasets", "storage", "parts", "capture", "capture_table"}
+    modules = {
+        "datasets",
+        "storage",
+        "parts",
+        "capture",
+        "capture_table",
+        "ground_truth",
+        "hours",
+        "payload_fields",
+    }
     public = {n for n in dir(mio) if not n.startswith("_")} - modules
     assert public == set(mio.__all__)
 

@@ -4,25 +4,21 @@ labels; a model that starts to treat one group differently drifts, the same mode
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from service_runs import run_baseline_job, run_until
 
-from modelwatch.service import endpoints, executions, schedules
-from modelwatch.service.baselines import describe_baseline_job, start_baseline_job
+from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import Database
 from modelwatch.service.ground_truth import upload_ground_truth
 from modelwatch.service.metrics import list_metric_names
-from modelwatch.service.runner import Runner
-from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.schemas import (
     BaselineJobSpec,
     EndpointSpec,
     ExecutionStatus,
-    ExecutionView,
     JobStatus,
     ScheduleSpec,
 )
@@ -92,22 +88,6 @@ def _labels(rows: list[Row], prefix: str) -> bytes:
     ).encode()
 
 
-def _run(db: Database, until: datetime) -> list[ExecutionView]:
-    runner = Runner(db, capacity=2, poll_seconds=0.05)
-    scheduler = Scheduler(db, runner, clock=lambda: until, catch_up=timedelta(days=1))
-    deadline = time.monotonic() + 120
-    while True:
-        scheduler.tick()
-        with db.session() as session:
-            views = executions.list_executions(
-                session, sort_by="ScheduledTime", sort_order="Ascending", max_results=100
-            ).items
-        if all(ExecutionStatus(v.status).finished for v in views) and runner.wait_idle(0.1):
-            return views
-        assert time.monotonic() < deadline, [v.status for v in views]
-        time.sleep(0.1)
-
-
 BASE_ROWS = _rows(7, 1200, unfair=False)
 
 
@@ -153,13 +133,7 @@ def baseline(db: Database, tmp_path: Path, configs: tuple[Path, Path]) -> str:
             "parameters": {"config_uri": str(configs[0])},
         }
     )
-    with db.session() as session:
-        start_baseline_job(session, spec)
-    runner = Runner(db, capacity=1, poll_seconds=0.05)
-    Scheduler(db, runner).tick()
-    assert runner.wait_idle(60)
-    with db.session() as session:
-        view = describe_baseline_job(session, "bias-baseline")
+    view = run_baseline_job(db, spec)
     assert view.status == JobStatus.COMPLETED, view.failure_reason
     analysis = json.loads(Path(view.constraints_uri).read_text())
     assert {"pre_training_bias_metrics", "post_training_bias_metrics"} <= set(analysis)
@@ -191,7 +165,7 @@ def test_a_model_that_turns_unfair_to_a_group_drifts_and_the_same_model_does_not
         )
         schedules.create_schedule(session, spec, now=H0 + timedelta(minutes=5))
 
-    same, changed = _run(db, H0 + 2 * HOUR + timedelta(minutes=1))
+    same, changed = run_until(db, H0 + 2 * HOUR + timedelta(minutes=1))
 
     assert same.status == ExecutionStatus.COMPLETED, same.failure_reason
     assert same.record_count == 1200 and same.violation_count == 0

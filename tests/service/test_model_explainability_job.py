@@ -7,7 +7,6 @@ import io
 import json
 import math
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,18 +15,15 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from service_runs import run_baseline_job, run_until
 
-from modelwatch.service import endpoints, executions, schedules
-from modelwatch.service.baselines import describe_baseline_job, start_baseline_job
+from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import Database
 from modelwatch.service.metrics import list_metric_names
-from modelwatch.service.runner import Runner
-from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.schemas import (
     BaselineJobSpec,
     EndpointSpec,
     ExecutionStatus,
-    ExecutionView,
     JobStatus,
     ScheduleSpec,
 )
@@ -48,6 +44,11 @@ class Model(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        if self.path != "/invocations":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         rows = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2)
         scores = 1 / (1 + np.exp(-2 * rows[:, self.feature] - 0.3 * rows[:, 1]))
         text = "".join(f"{s!r}\n" for s in scores.tolist()).encode()
@@ -105,22 +106,6 @@ def _capture(root: Path, hour: datetime, rows: np.ndarray) -> None:
     (folder / "00-00-000-capture.jsonl").write_text("".join(lines))
 
 
-def _run(db: Database, until: datetime) -> list[ExecutionView]:
-    runner = Runner(db, capacity=1, poll_seconds=0.05)
-    scheduler = Scheduler(db, runner, clock=lambda: until, catch_up=timedelta(days=1))
-    deadline = time.monotonic() + 180
-    while True:
-        scheduler.tick()
-        with db.session() as session:
-            views = executions.list_executions(
-                session, sort_by="ScheduledTime", sort_order="Ascending", max_results=100
-            ).items
-        if all(ExecutionStatus(v.status).finished for v in views) and runner.wait_idle(0.1):
-            return views
-        assert time.monotonic() < deadline, [v.status for v in views]
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def config(tmp_path: Path, model_url: str) -> Path:
     path = tmp_path / "analysis_config.json"
@@ -160,13 +145,7 @@ def baseline(db: Database, tmp_path: Path, config: Path) -> str:
             "parameters": {"config_uri": str(config)},
         }
     )
-    with db.session() as session:
-        start_baseline_job(session, spec)
-    runner = Runner(db, capacity=1, poll_seconds=0.05)
-    Scheduler(db, runner).tick()
-    assert runner.wait_idle(120)
-    with db.session() as session:
-        view = describe_baseline_job(session, "shap-baseline")
+    view = run_baseline_job(db, spec)
     assert view.status == JobStatus.COMPLETED, view.failure_reason
     values = json.loads(Path(view.constraints_uri).read_text())["explanations"]["kernel_shap"]["label0"]
     shap_values = values["global_shap_values"]
@@ -196,9 +175,9 @@ def test_a_model_retrained_on_another_feature_drifts_and_the_same_model_does_not
         )
         schedules.create_schedule(session, spec, now=H0 + timedelta(minutes=5))
 
-    [same] = _run(db, H0 + HOUR + timedelta(minutes=1))
+    [same] = run_until(db, H0 + HOUR + timedelta(minutes=1))
     Model.feature = 2  # retrained: now it depends on x2
-    same, changed = _run(db, H0 + 2 * HOUR + timedelta(minutes=1))
+    same, changed = run_until(db, H0 + 2 * HOUR + timedelta(minutes=1))
 
     assert same.status == ExecutionStatus.COMPLETED, same.failure_reason
     assert same.record_count == 40 and same.violation_count == 0
@@ -217,3 +196,31 @@ def test_a_model_retrained_on_another_feature_drifts_and_the_same_model_does_not
     with db.session() as session:
         names = set(list_metric_names(session, "attributions"))
     assert {"feature_x0", "feature_x2"} <= names
+
+
+def test_an_endpoint_that_fails_mid_run_fails_the_execution_with_the_reason(
+    db: Database, baseline: str, config: Path
+) -> None:
+    broken = json.loads(config.read_text())
+    broken["predictor"]["endpoint_url"] = broken["predictor"]["endpoint_url"].replace("/invocations", "/nope")
+    broken_config = config.with_name("broken_config.json")
+    broken_config.write_text(json.dumps(broken))
+    with db.session() as session:
+        capture = Path(endpoints.create_endpoint(session, EndpointSpec(name="scores")).capture_uri)
+        _capture(capture, H0, _features(2, 20))
+        spec = ScheduleSpec.model_validate(
+            {
+                "name": "attributions",
+                "monitoring_type": "ModelExplainability",
+                "schedule_expression": "cron(0 * ? * * *)",
+                "definition": {
+                    "endpoint_input": {"endpoint_name": "scores"},
+                    "config_uri": str(broken_config),
+                    "baseline_constraints_uri": baseline,
+                },
+            }
+        )
+        schedules.create_schedule(session, spec, now=H0 + timedelta(minutes=5))
+    [view] = run_until(db, H0 + HOUR + timedelta(minutes=1))
+    assert view.status == ExecutionStatus.FAILED
+    assert view.failure_reason.startswith(f"POST {broken['predictor']['endpoint_url']}: HTTP 404")

@@ -4,25 +4,21 @@ shifted back by offsets, the merge, the metrics and the violations; real job sub
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from service_runs import run_baseline_job, run_until
 
-from modelwatch.service import endpoints, executions, schedules
-from modelwatch.service.baselines import describe_baseline_job, start_baseline_job
+from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import Database
 from modelwatch.service.ground_truth import upload_ground_truth
 from modelwatch.service.metrics import list_metric_names, query_metric
-from modelwatch.service.runner import Runner
-from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.schemas import (
     BaselineJobSpec,
     EndpointSpec,
     ExecutionStatus,
-    ExecutionView,
     JobStatus,
     ScheduleSpec,
 )
@@ -91,22 +87,6 @@ def _labels(rows: list[tuple[str, float, str]], prefix: str) -> str:
     )
 
 
-def _run(db: Database, until: datetime, *, baselines: int = 0) -> list[ExecutionView]:
-    runner = Runner(db, capacity=2, poll_seconds=0.05)
-    scheduler = Scheduler(db, runner, clock=lambda: until, catch_up=timedelta(days=3))
-    deadline = time.monotonic() + 120
-    while True:
-        scheduler.tick()
-        with db.session() as session:
-            views = executions.list_executions(
-                session, sort_by="ScheduledTime", sort_order="Ascending", max_results=100
-            ).items
-        if all(ExecutionStatus(v.status).finished for v in views) and runner.wait_idle(0.1):
-            return views
-        assert time.monotonic() < deadline, [v.status for v in views]
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def baseline(db: Database, tmp_path: Path) -> str:
     """The model-quality baseline of the good model, computed by a baselining job; its constraints."""
@@ -128,13 +108,7 @@ def baseline(db: Database, tmp_path: Path) -> str:
             },
         }
     )
-    with db.session() as session:
-        start_baseline_job(session, spec)
-    runner = Runner(db, capacity=1, poll_seconds=0.05)
-    Scheduler(db, runner).tick()
-    assert runner.wait_idle(60)
-    with db.session() as session:
-        view = describe_baseline_job(session, "quality-baseline")
+    view = run_baseline_job(db, spec)
     assert view.status == JobStatus.COMPLETED, view.failure_reason
     constraints = json.loads(Path(view.constraints_uri).read_text())
     assert list(constraints["binary_classification_constraints"])[:3] == ["recall", "precision", "accuracy"]
@@ -176,7 +150,7 @@ def test_labels_uploaded_days_later_are_merged_and_a_degraded_window_violates(
         )
         schedules.create_schedule(session, spec, now=T1 - HOUR)
 
-    first, second = _run(db, T2 + timedelta(minutes=1))
+    first, second = run_until(db, T2 + timedelta(minutes=1))
 
     assert (first.window_start, first.window_end) == (T1 - 3 * DAY, T1 - DAY)
     assert first.status == ExecutionStatus.COMPLETED, first.failure_reason
@@ -246,7 +220,7 @@ def test_a_window_without_labels_fails_or_completes_with_the_counts(
             }
         )
         schedules.create_schedule(session, spec, now=T1 - HOUR)
-    [view] = _run(db, T1 + timedelta(minutes=1))
+    [view] = run_until(db, T1 + timedelta(minutes=1))
     if too_few_labels == "Fail":
         assert view.status == ExecutionStatus.FAILED
         assert view.failure_reason.startswith(

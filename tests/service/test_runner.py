@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
+from service_runs import run_until
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,7 +35,6 @@ from modelwatch.service.schemas import (
     BaselineJobSpec,
     EndpointSpec,
     ExecutionStatus,
-    ExecutionView,
     JobDefinition,
     JobStatus,
     ScheduleSpec,
@@ -146,23 +145,6 @@ def _schedule(db: Database, baseline: tuple[str, str], name: str = "dq", **extra
         schedules.create_schedule(session, spec, now=H1 + timedelta(minutes=5))
 
 
-def _run(db: Database, until: datetime, capacity: int = 2, timeout: float = 120) -> list[ExecutionView]:
-    """Tick a scheduler at ``until`` until every execution has ended; the executions, oldest first."""
-    runner = Runner(db, capacity=capacity, poll_seconds=0.05)
-    scheduler = Scheduler(db, runner, clock=lambda: until, catch_up=timedelta(days=2))
-    deadline = time.monotonic() + timeout
-    while True:
-        scheduler.tick()
-        with db.session() as session:
-            views = executions.list_executions(
-                session, sort_by="ScheduledTime", sort_order="Ascending", max_results=100
-            ).items
-        if views and all(ExecutionStatus(v.status).finished for v in views) and runner.wait_idle(0.1):
-            return views
-        assert time.monotonic() < deadline, [v.status for v in views]
-        time.sleep(0.1)
-
-
 def test_a_drifted_hour_completes_with_violations_and_a_normal_one_without(
     db: Database, endpoint: Path, baseline: tuple[str, str], data_dir: Path
 ) -> None:
@@ -170,7 +152,7 @@ def test_a_drifted_hour_completes_with_violations_and_a_normal_one_without(
         endpoint, [(H1, credit_rows(count=1000)), (H2, credit_rows(drifted=True, count=1000))]
     )
     _schedule(db, baseline)
-    normal, drifted = _run(db, H2 + HOUR)
+    normal, drifted = run_until(db, H2 + HOUR)
 
     assert normal.status == ExecutionStatus.COMPLETED, normal.failure_reason
     assert (normal.window_start, normal.window_end) == (H1, H2)
@@ -216,7 +198,7 @@ def test_an_empty_window_fails_with_sagemakers_reason(
     db: Database, endpoint: Path, baseline: tuple[str, str]
 ) -> None:
     _schedule(db, baseline)
-    [view] = _run(db, H2)
+    [view] = run_until(db, H2)
     assert view.status == ExecutionStatus.FAILED
     assert view.failure_reason.startswith("Job inputs had no data")
 
@@ -237,7 +219,7 @@ def test_a_script_that_hangs_is_stopped_and_the_next_slot_still_runs(
         "            + record.endpoint_input.data).split(','))}\n"
     )
     _schedule(db, baseline, record_preprocessor_script=str(script), max_runtime_seconds=6)
-    hung, next_one = _run(db, H2 + HOUR, capacity=1)
+    hung, next_one = run_until(db, H2 + HOUR, capacity=1)
     assert hung.status == ExecutionStatus.STOPPED
     assert "MaxRuntimeInSeconds (6 s)" in hung.failure_reason
     assert next_one.status == ExecutionStatus.COMPLETED, next_one.failure_reason
@@ -259,7 +241,7 @@ def test_a_failing_script_fails_the_execution_with_its_line(
     script = tmp_path / "pre.py"
     script.write_text(body)
     _schedule(db, baseline, record_preprocessor_script=str(script))
-    [view] = _run(db, H2)
+    [view] = run_until(db, H2)
     assert view.status == ExecutionStatus.FAILED
     assert re.search(expected, view.failure_reason or ""), view.failure_reason
 
@@ -271,7 +253,7 @@ def test_garbage_lines_fail_the_execution_naming_file_and_line(
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join([*lines[:2], "this is not json\n", *lines[2:]]))
     _schedule(db, baseline)
-    [view] = _run(db, H2)
+    [view] = run_until(db, H2)
     assert view.status == ExecutionStatus.FAILED
     assert f"{path}, line 3" in (view.failure_reason or "")
 
@@ -288,7 +270,7 @@ def test_postprocessing_runs_after_a_successful_analysis(
         f"    open({str(marker)!r}, 'w').write(os.environ['start_time'])\n"
     )
     _schedule(db, baseline, post_analytics_processor_script=str(script))
-    [view] = _run(db, H2)
+    [view] = run_until(db, H2)
     assert view.status == ExecutionStatus.COMPLETED, view.failure_reason
     assert marker.read_text() == "2026-06-01T10:00:00Z"
 

@@ -19,33 +19,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from modelwatch.errors import ConfigurationError, DataError, StorageError
-from modelwatch.io.storage import _to_uri, filesystem, join_uri, open_input
+from modelwatch.errors import ConfigurationError, DataError
+from modelwatch.io.hours import hour_files, utc
+from modelwatch.io.storage import join_uri, open_input
 
 __all__ = ["CaptureRead", "capture_files", "log_torn_line", "parse_inference_time", "read_capture"]
 
 log = logging.getLogger("modelwatch.capture")
-
-_HOUR = timedelta(hours=1)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _hours(start: datetime, end: datetime) -> list[datetime]:
-    hour = start.replace(minute=0, second=0, microsecond=0)
-    hours = []
-    while hour < end:
-        hours.append(hour)
-        hour += _HOUR
-    return hours
 
 
 def capture_files(root_uri: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
@@ -57,27 +42,12 @@ def capture_files(root_uri: str, endpoint: str, variant: str, start: datetime, e
         ConfigurationError: ``end`` is not after ``start``.
         StorageError: the storage cannot be listed.
     """
-    start, end = _utc(start), _utc(end)
+    start, end = utc(start), utc(end)
     if end <= start:
         raise ConfigurationError(
             f"capture window end {end.isoformat()} is not after start {start.isoformat()}"
         )
-    base = join_uri(root_uri, endpoint, variant)
-    fs, base_path = filesystem(base)
-    files: list[str] = []
-    for hour in _hours(start, end):
-        folder = f"{base_path.rstrip('/')}/{hour:%Y/%m/%d/%H}"
-        try:
-            found = fs.find(folder, detail=False)
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            raise StorageError(f"cannot list: {error}", uri=_to_uri(base, folder)) from error
-        names = sorted(
-            p for p in found if p.endswith(".jsonl") and not os.path.basename(p).startswith((".", "_"))
-        )
-        files.extend(_to_uri(base, p) for p in names)
-    return files
+    return hour_files(join_uri(root_uri, endpoint, variant), start, end, keep=lambda p: p.endswith(".jsonl"))
 
 
 @dataclass
@@ -150,7 +120,7 @@ def parse_inference_time(value: str) -> datetime:
     try:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
-        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def _inference_time(record: dict[str, Any], uri: str, line: int) -> datetime:
@@ -170,4 +140,4 @@ def read_capture(root_uri: str, endpoint: str, variant: str, start: datetime, en
     Iterate the result for the records (dicts, in file order); then read its counts.
     """
     files = capture_files(root_uri, endpoint, variant, start, end)
-    return CaptureRead(files, _utc(start), _utc(end))
+    return CaptureRead(files, utc(start), utc(end))

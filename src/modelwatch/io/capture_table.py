@@ -48,7 +48,8 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pj
 
 from modelwatch.io._prefetch import prefetch
-from modelwatch.io.capture import CaptureRead, _utc, log_torn_line, parse_inference_time
+from modelwatch.io.capture import CaptureRead, log_torn_line, parse_inference_time
+from modelwatch.io.hours import utc
 from modelwatch.io.storage import read_bytes
 
 __all__ = [
@@ -261,7 +262,7 @@ def capture_window_batches(
             ``eventMetadata.inferenceTime``.
         StorageError: a file cannot be read.
     """
-    start, end = _utc(start), _utc(end)
+    start, end = utc(start), utc(end)
     out = _Batcher(batch_rows, counts if counts is not None else CaptureTable())
     cuts = ((uri, *_read_file(uri, start, end, indexes)) for uri in files)
     for uri, data, cut in prefetch(cuts):

@@ -41,11 +41,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelwatch.errors import ConfigurationError, DataError, EmptyDatasetError, StorageError
+from modelwatch.errors import ConfigurationError, DataError, EmptyDatasetError
 from modelwatch.io._prefetch import prefetch
-from modelwatch.io.capture import _hours, _utc
+from modelwatch.io.hours import hour_files, utc
 from modelwatch.io.payload_fields import _mask, json_objects
-from modelwatch.io.storage import _to_uri, filesystem, join_uri, read_bytes, write_bytes
+from modelwatch.io.storage import join_uri, read_bytes, write_bytes
 
 __all__ = [
     "GROUND_TRUTH_FOLDER",
@@ -262,7 +262,7 @@ def write_ground_truth(
     """
     batch = _as_batch(records)
     batch.check()
-    moment = _utc(collected_at or datetime.now(UTC))
+    moment = utc(collected_at or datetime.now(UTC))
     name = f"{moment:%M-%S}-{moment.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
     uri = join_uri(prefix_uri, f"{moment:%Y/%m/%d/%H}", name)
     body = batch.text if batch.text.endswith(b"\n") else batch.text + b"\n"
@@ -281,28 +281,12 @@ def ground_truth_files(prefix_uri: str, start: datetime, end: datetime) -> list[
         ConfigurationError: ``end`` is not after ``start``.
         StorageError: the storage cannot be listed.
     """
-    start, end = _utc(start), _utc(end)
+    start, end = utc(start), utc(end)
     if end <= start:
         raise ConfigurationError(
             f"ground-truth range end {end.isoformat()} is not after start {start.isoformat()}"
         )
-    fs, base = filesystem(prefix_uri)
-    files: list[str] = []
-    for hour in _hours(start, end):
-        folder = f"{base.rstrip('/')}/{hour:%Y/%m/%d/%H}"
-        try:
-            found = fs.find(folder, detail=False)
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            raise StorageError(f"cannot list: {error}", uri=_to_uri(prefix_uri, folder)) from error
-        visible = (
-            p
-            for p in found
-            if not any(part.startswith((".", "_")) for part in p[len(folder) :].split("/") if part)
-        )
-        files.extend(_to_uri(prefix_uri, p) for p in sorted(visible))
-    return files
+    return hour_files(prefix_uri, start, end)
 
 
 @dataclass(frozen=True)

@@ -52,20 +52,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelwatch.errors import ConfigurationError, DataError, StorageError
+from modelwatch.errors import ConfigurationError, DataError
 from modelwatch.io._prefetch import prefetch
 from modelwatch.io.capture import (
-    _hours,
     _inference_time,
-    _utc,
     capture_files,
     log_torn_line,
     parse_inference_time,
 )
 from modelwatch.io.capture_table import SHADOW_EXPERIMENT
 from modelwatch.io.ground_truth import LabelTable, read_ground_truth
+from modelwatch.io.hours import hour_files, utc
 from modelwatch.io.payload_fields import _joined, _mask, json_objects, json_string
-from modelwatch.io.storage import _to_uri, filesystem, join_uri, read_bytes, read_text, write_bytes
+from modelwatch.io.storage import join_uri, read_bytes, read_text, write_bytes
 
 __all__ = ["MergeCounts", "MergeResult", "merge_batch_transform", "merge_window"]
 
@@ -359,7 +358,7 @@ def _result_table(joined: _Joined, with_input: bool) -> pa.Table:
 def _check_range(
     start: datetime, end: datetime, labels_until: datetime
 ) -> tuple[datetime, datetime, datetime]:
-    start, end, until = _utc(start), _utc(end), _utc(labels_until)
+    start, end, until = utc(start), utc(end), utc(labels_until)
     if end <= start:
         raise ConfigurationError(f"merge window end {end.isoformat()} is not after start {start.isoformat()}")
     if until <= start:
@@ -528,19 +527,7 @@ BatchFormat = Literal["csv", "json"]
 
 def _output_manifests(destination_uri: str, start: datetime, end: datetime) -> list[str]:
     """The ``output`` manifests (``*.manifest``) in the hour folders that overlap ``[start, end)``."""
-    root = join_uri(destination_uri, "output")
-    fs, base = filesystem(root)
-    found: list[str] = []
-    for hour in _hours(start, end):
-        folder = f"{base.rstrip('/')}/{hour:%Y/%m/%d/%H}"
-        try:
-            names = fs.find(folder, detail=False)
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            raise StorageError(f"cannot list: {error}", uri=_to_uri(root, folder)) from error
-        found.extend(_to_uri(root, p) for p in sorted(names) if p.endswith(".manifest"))
-    return found
+    return hour_files(join_uri(destination_uri, "output"), start, end, keep=lambda p: p.endswith(".manifest"))
 
 
 def _manifest_files(manifest_uri: str) -> list[str]:

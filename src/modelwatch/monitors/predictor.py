@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelwatch.errors import ConfigurationError, ModelwatchError, ValidationError
+from modelwatch.errors import ConfigurationError, EndpointError, ValidationError
 
 __all__ = [
     "EndpointError",
@@ -53,20 +53,6 @@ JSON = "application/json"
 CONTENT_TYPES = (CSV, JSON_LINES, JSON)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BODY_HEAD = 200  # bytes of a failed response quoted in errors
-
-
-class EndpointError(ModelwatchError):
-    """A model endpoint failed: an HTTP error status, a timeout, no connection, or an unreadable answer.
-
-    ``url``, ``status`` (None when no response came) and ``body`` (the first 200 bytes) say which and why.
-    """
-
-    def __init__(self, message: str, *, url: str, status: int | None = None, body: bytes = b"") -> None:
-        self.url = url
-        self.status = status
-        self.body = body[:BODY_HEAD]
-        self.reason = message
-        super().__init__(f"POST {url}: {message}")
 
 
 @dataclass
