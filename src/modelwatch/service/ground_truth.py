@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from modelwatch.errors import ValidationError
 from modelwatch.io.ground_truth import ground_truth_prefix, parse_ground_truth, write_ground_truth
 from modelwatch.service.endpoints import get_endpoint
 from modelwatch.service.layout import storage_root
@@ -31,12 +32,15 @@ def upload_ground_truth(
     ``collected_at`` (default now).
 
     Raises:
+        ValidationError: ``collected_at`` is before 1970 or after 9998.
         NotFoundError: no such endpoint.
         DataError: a line is invalid (all invalid lines are listed; nothing is written).
         EmptyDatasetError: the body holds no record.
     """
     get_endpoint(session, endpoint_name)
     moment = (collected_at or datetime.now(UTC)).astimezone(UTC)
+    if not 1970 <= moment.year <= 9998:
+        raise ValidationError(f"{moment.isoformat()} is not a collection time", field="collected_at")
     batch = parse_ground_truth(body, source=f"ground truth of {endpoint_name}")
     uri = write_ground_truth(endpoint_ground_truth_uri(endpoint_name), batch, collected_at=moment)
     return GroundTruthUploadView(

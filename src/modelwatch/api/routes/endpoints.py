@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from modelwatch.api.deps import MaxResults, NameInPath, NextToken, SessionDep, transaction
 from modelwatch.api.errors import responses
+from modelwatch.errors import ValidationError
 from modelwatch.service import endpoints, ground_truth
 from modelwatch.service.schemas import EndpointSpec, EndpointView, GroundTruthUploadView, Page
 
@@ -80,7 +81,12 @@ async def upload_ground_truth(
     Every line is checked; with any invalid line nothing is stored and the answer (400) lists the lines.
     """
     body = await request.body()
-    moment = collected_at.replace(tzinfo=collected_at.tzinfo or UTC) if collected_at else None
+    moment = None
+    if collected_at is not None:
+        try:
+            moment = collected_at.replace(tzinfo=collected_at.tzinfo or UTC).astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("is out of range", field="collected_at") from None
 
     def store() -> GroundTruthUploadView:
         with transaction(request, write=False) as session:
