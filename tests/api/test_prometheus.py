@@ -181,3 +181,18 @@ def test_split_feature() -> None:
 def test_metrics_is_left_out_of_the_openapi_document() -> None:
     paths = create_app().openapi()["paths"]
     assert "/metrics" not in paths and "/api/v1/metric-statistics" in paths
+
+
+async def test_a_running_capture_writer_is_exported_until_it_closes(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running = CaptureWriter(DataCaptureConfig(destination_uri=str(tmp_path / "c")), endpoint="fraud-live")
+    running.start()
+    try:
+        running.counters.add("captured", 3)  # no register_capture_writer call: starting registers it
+        samples = _samples((await client.get("http://testserver/metrics")).text)
+        assert _value(samples, "modelwatch_capture_captured_total", endpoint="fraud-live") == 3.0
+    finally:
+        running.close()
+    samples = _samples((await client.get("http://testserver/metrics")).text)
+    assert not any(s.labels.get("endpoint") == "fraud-live" for ss in samples.values() for s in ss)

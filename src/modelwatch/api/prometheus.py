@@ -16,18 +16,15 @@ the newest timestamp.
 
 :class:`StoreCollector` is a custom collector that queries the database when collected; nothing is kept
 in prometheus-client's global registry, so apps (and tests) never share state. Capture writers that run
-in this process (an embedded middleware or proxy) are exported once registered with
-:func:`register_capture_writer`; the registry holds them weakly, so a writer that is gone drops out.
+in this process (an embedded middleware or proxy) register themselves when they start
+(:func:`~modelwatch.capture.counters.register_capture_writer`, held weakly: a writer that is gone drops out).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
@@ -36,7 +33,12 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from sqlalchemy.orm import Session
 
 from modelwatch.api.deps import database
-from modelwatch.capture.counters import CaptureCounters
+from modelwatch.capture.counters import (
+    CaptureSources,
+    capture_sources,
+    register_capture_writer,
+    unregister_capture_writer,
+)
 from modelwatch.service.db import Database
 from modelwatch.service.models import (
     Execution,
@@ -87,55 +89,6 @@ def split_feature(name: str) -> tuple[str, str]:
 
 
 # -- capture writers ------------------------------------------------------------------------------
-
-
-class CaptureWriterLike(Protocol):
-    endpoint: str
-    variant: str
-
-    @property
-    def counters(self) -> CaptureCounters: ...
-
-
-class CaptureSources:
-    """Capture writers whose counters are exported, held weakly."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._writers: weakref.WeakSet[CaptureWriterLike] = weakref.WeakSet()
-
-    def register(self, writer: CaptureWriterLike) -> None:
-        with self._lock:
-            self._writers.add(writer)
-
-    def unregister(self, writer: CaptureWriterLike) -> None:
-        with self._lock:
-            self._writers.discard(writer)
-
-    def snapshot(self) -> dict[tuple[str, str], dict[str, int]]:
-        """The counters of every registered writer, summed per (endpoint, variant)."""
-        with self._lock:
-            writers = list(self._writers)
-        totals: dict[tuple[str, str], dict[str, int]] = {}
-        for writer in writers:
-            counts = totals.setdefault((writer.endpoint, writer.variant), {})
-            for name, value in writer.counters.snapshot().items():
-                counts[name] = counts.get(name, 0) + value
-        return totals
-
-
-capture_sources = CaptureSources()
-"""The process's registry of capture writers (see :func:`register_capture_writer`)."""
-
-
-def register_capture_writer(writer: CaptureWriterLike) -> None:
-    """Export the counters of ``writer`` (a :class:`~modelwatch.capture.writer.CaptureWriter`) at
-    ``/metrics`` of every app in this process, for as long as the writer exists."""
-    capture_sources.register(writer)
-
-
-def unregister_capture_writer(writer: CaptureWriterLike) -> None:
-    capture_sources.unregister(writer)
 
 
 # -- the collector --------------------------------------------------------------------------------

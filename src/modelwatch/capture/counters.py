@@ -15,9 +15,17 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass, field, fields
+from typing import Protocol
 
-__all__ = ["CaptureCounters"]
+__all__ = [
+    "CaptureCounters",
+    "CaptureSources",
+    "capture_sources",
+    "register_capture_writer",
+    "unregister_capture_writer",
+]
 
 
 @dataclass
@@ -45,3 +53,56 @@ class CaptureCounters:
         """Every counter, read together under the lock."""
         with self._lock:
             return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+
+# -- the writers of this process, for Prometheus ------------------------------------------------
+
+
+class CaptureWriterLike(Protocol):
+    endpoint: str
+    variant: str
+
+    @property
+    def counters(self) -> CaptureCounters: ...
+
+
+class CaptureSources:
+    """Capture writers whose counters are exported, held weakly."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._writers: weakref.WeakSet[CaptureWriterLike] = weakref.WeakSet()
+
+    def register(self, writer: CaptureWriterLike) -> None:
+        with self._lock:
+            self._writers.add(writer)
+
+    def unregister(self, writer: CaptureWriterLike) -> None:
+        with self._lock:
+            self._writers.discard(writer)
+
+    def snapshot(self) -> dict[tuple[str, str], dict[str, int]]:
+        """The counters of every registered writer, summed per (endpoint, variant)."""
+        with self._lock:
+            writers = list(self._writers)
+        totals: dict[tuple[str, str], dict[str, int]] = {}
+        for writer in writers:
+            counts = totals.setdefault((writer.endpoint, writer.variant), {})
+            for name, value in writer.counters.snapshot().items():
+                counts[name] = counts.get(name, 0) + value
+        return totals
+
+
+capture_sources = CaptureSources()
+"""The process's registry of capture writers (see :func:`register_capture_writer`)."""
+
+
+def register_capture_writer(writer: CaptureWriterLike) -> None:
+    """Export the counters of ``writer`` (a :class:`~modelwatch.capture.writer.CaptureWriter`; every
+    writer registers itself when it starts) at ``/metrics`` of every modelwatch app in this process, for
+    as long as the writer exists."""
+    capture_sources.register(writer)
+
+
+def unregister_capture_writer(writer: CaptureWriterLike) -> None:
+    capture_sources.unregister(writer)

@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import BinaryIO, NamedTuple
 
 from modelwatch.capture.config import DataCaptureConfig
-from modelwatch.capture.counters import CaptureCounters
+from modelwatch.capture.counters import CaptureCounters, register_capture_writer, unregister_capture_writer
 from modelwatch.capture.disk import DiskGuard, UsageFunction, is_locked, open_append, probe_folder
 from modelwatch.capture.record import build_record, record_line
 from modelwatch.capture.upload import Uploader
@@ -157,6 +157,7 @@ class CaptureWriter:
             if self._started or self._closed:
                 return
             self._started = True
+        register_capture_writer(self)  # its counters show at /metrics of a modelwatch app in this process
         if self._remote:
             self._uploader.start()
             self._resubmit_spool()
@@ -170,6 +171,7 @@ class CaptureWriter:
                 return
             self._closed = True
             started = self._started
+        unregister_capture_writer(self)  # a closed writer's counters leave /metrics
         if not started:
             self._started = True
             if self._remote:
