@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from modelwatch.analysis.quality import binary_values, numeric_values, quality_aggregate
+from modelwatch.analysis.quality import quality_aggregate
+from modelwatch.analysis.quality_inputs import binary_values, numeric_values
 from modelwatch.errors import DataError, EmptyDatasetError, ValidationError
 from modelwatch.monitors.model_quality import ProblemType, quality_statistics
 

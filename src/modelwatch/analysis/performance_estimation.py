@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from modelwatch.analysis.quality import ArrayLike, binary_values, numeric_values
+from modelwatch.analysis.quality_inputs import ArrayLike, binary_values, numeric_values
 from modelwatch.errors import EmptyDatasetError, ValidationError
 
 __all__ = ["Calibration", "EstimatedMetric", "estimate_performance", "fit_calibration"]

@@ -39,9 +39,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from modelwatch.errors import DataError, EmptyDatasetError, ValidationError
+from modelwatch.analysis.quality_inputs import (
+    ArrayLike,
+    Records,
+    as_numbers,
+    binary,
+    classes,
+    same_length,
+)
+from modelwatch.errors import EmptyDatasetError, ValidationError
 from modelwatch.formats.model_quality import (
     METRIC_ORDER,
     ConfusionMatrix,
@@ -61,8 +68,6 @@ __all__ = [
     "QualityAggregate",
     "RegressionQuality",
     "aggregate_from_dict",
-    "binary_values",
-    "numeric_values",
     "parse_problem_type",
     "quality_aggregate",
     "subsample_membership",
@@ -74,9 +79,6 @@ MIN_RECORDS_FOR_STD = 200
 _REPLICAS = 1 + SUBSAMPLES
 _CHUNK_ROWS = 65_536
 _BELOW = np.uint64(int(SUBSAMPLE_FRACTION * 2**53))
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$"
-
-ArrayLike = np.ndarray | pa.Array | pa.ChunkedArray | Sequence[Any]
 
 
 # -- subsamples -----------------------------------------------------------------------------------
@@ -103,159 +105,6 @@ def _std(values: np.ndarray, records: int) -> float:
     if records < MIN_RECORDS_FOR_STD:
         return math.nan
     return float(np.std(values[1:], ddof=1))
-
-
-# -- input normalisation --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Records:
-    """How messages name a record: by its id when given, else by its 1-based row number."""
-
-    ids: ArrayLike | None
-    offset: int
-
-    def name(self, index: int) -> str:
-        if self.ids is not None:
-            ids = self.ids
-            value = ids[index].as_py() if isinstance(ids, pa.Array | pa.ChunkedArray) else ids[index]
-            return f"record {value!r}"
-        return f"row {self.offset + index + 1}"
-
-    def error(self, index: int, column: str, message: str) -> DataError:
-        return DataError(f"{self.name(index)}: {message}", column=column)
-
-
-def _arrow(values: ArrayLike) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
-    array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    if array.ndim != 1:
-        raise ValidationError(f"expected a one-dimensional array, got shape {array.shape}")
-    if array.dtype.kind == "O":
-        try:
-            return pa.array(array, from_pandas=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return pa.array([_text(v) for v in array], pa.string())
-    return pa.array(array)
-
-
-def _text(value: Any) -> str | None:
-    """A value of a mixed-type list as text (booleans as ``1``/``0``)."""
-    if value is None or isinstance(value, bool | np.bool_):
-        return None if value is None else ("1" if value else "0")
-    return str(value)
-
-
-def _first(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
-def _no_nulls(array: pa.Array, column: str, records: _Records) -> None:
-    if array.null_count:
-        index = _first(np.asarray(array.is_null()))
-        raise records.error(index, column, f"the {column} is missing")
-
-
-def _numbers(values: ArrayLike, column: str, records: _Records, expected: str = "a number") -> np.ndarray:
-    """``values`` as finite float64; a null, NaN, infinite or non-numeric value raises DataError."""
-    array = _arrow(values)
-    _no_nulls(array, column, records)
-    kind = array.type
-    if len(array) == 0:
-        return np.zeros(0)
-    if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        numbers = array.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        text = pc.utf8_trim_whitespace(array)
-        try:
-            numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            valid = np.asarray(pc.match_substring_regex(text, _NUMBER, ignore_case=True))
-            index = _first(~valid) if not valid.all() else 0
-            raise records.error(
-                index, column, f"{column} {text[index].as_py()!r} is not {expected}"
-            ) from None
-    else:
-        raise DataError(f"{column} values of type {kind} are not {expected}", column=column)
-    bad = ~np.isfinite(numbers)
-    if bad.any():
-        index = _first(bad)
-        raise records.error(index, column, f"{column} {array[index].as_py()!r} is not {expected}")
-    return numbers
-
-
-def _binary(values: ArrayLike, column: str, records: _Records) -> np.ndarray:
-    """Binary labels as booleans (True = positive): ``1``/``0`` as numbers or strings (``"1.0"`` too),
-    booleans, and ``"true"``/``"false"`` in any case."""
-    array = _arrow(values)
-    if pa.types.is_boolean(array.type):
-        _no_nulls(array, column, records)
-        return array.to_numpy(zero_copy_only=False).astype(bool)
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        text = pc.utf8_lower(pc.utf8_trim_whitespace(array))
-        array = pc.if_else(pc.equal(text, "true"), "1", pc.if_else(pc.equal(text, "false"), "0", text))
-    expected = "a binary label (0, 1, true or false)"
-    numbers = _numbers(array, column, records, expected)
-    bad = (numbers != 0.0) & (numbers != 1.0)
-    if bad.any():
-        index = _first(bad)
-        raise records.error(index, column, f"{column} {_arrow(values)[index].as_py()!r} is not {expected}")
-    return numbers == 1.0
-
-
-def _classes(values: ArrayLike, column: str, records: _Records) -> pa.Array:
-    """Class labels as strings: numbers written without a fraction when integral (``1``, ``1.0`` and
-    ``"1.0"`` are all class ``"1"``), booleans as ``"1"``/``"0"``, other strings trimmed."""
-    array = _arrow(values)
-    _no_nulls(array, column, records)
-    kind = array.type
-    if len(array) == 0:
-        return pa.array([], pa.string())
-    if pa.types.is_boolean(kind):
-        return pc.if_else(array, "1", "0")
-    if pa.types.is_integer(kind):
-        return pc.cast(array, pa.string())
-    if pa.types.is_floating(kind):
-        numbers = _numbers(array, column, records, "a class label")
-        integral = numbers == np.round(numbers)
-        as_int = pc.cast(pa.array(np.where(integral, numbers, 0.0).astype(np.int64)), pa.string())
-        return pc.if_else(pa.array(integral), as_int, pc.cast(array, pa.string()))
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        raise DataError(f"{column} values of type {kind} are not class labels", column=column)
-    text = pc.cast(pc.utf8_trim_whitespace(array), pa.string())
-    numeric = np.asarray(pc.match_substring_regex(text, _NUMBER, ignore_case=True))
-    if not numeric.any():
-        return text
-    numbers = np.full(len(text), np.nan)
-    numbers[numeric] = pc.cast(text.filter(pa.array(numeric)), pa.float64()).to_numpy(zero_copy_only=False)
-    integral = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2.0**63)
-    as_int = pc.cast(pa.array(np.where(integral, numbers, 0.0).astype(np.int64)), pa.string())
-    return pc.if_else(pa.array(integral), as_int, text)
-
-
-def numeric_values(
-    values: ArrayLike, *, column: str = "value", record_ids: ArrayLike | None = None
-) -> np.ndarray:
-    """``values`` (numbers, or strings of numbers) as finite float64; raises DataError naming the record."""
-    return _numbers(values, column, _Records(record_ids, 0))
-
-
-def binary_values(
-    values: ArrayLike, *, column: str = "label", record_ids: ArrayLike | None = None
-) -> np.ndarray:
-    """Binary labels (``1``/``0``, ``"1.0"``, ``true``/``false``) as booleans, True = positive."""
-    return _binary(values, column, _Records(record_ids, 0))
-
-
-def _same_length(**arrays: Any) -> int:
-    lengths = {name: len(a) for name, a in arrays.items() if a is not None}
-    if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{name} {n}" for name, n in lengths.items())
-        raise ValidationError(f"labels, predictions and probabilities differ in length: {shown}")
-    return next(iter(lengths.values()))
 
 
 # -- serialisation helpers ------------------------------------------------------------------------
@@ -324,11 +173,11 @@ class RegressionQuality:
         """
         if predictions is None:
             raise ValidationError("regression needs predictions (the inference attribute)")
-        n = _same_length(labels=labels, predictions=predictions)
+        n = same_length(labels=labels, predictions=predictions)
         start = self.rows if offset is None else offset
-        records = _Records(record_ids, start)
-        y = _numbers(labels, "label", records)
-        p = _numbers(predictions, "prediction", records)
+        records = Records(record_ids, start)
+        y = as_numbers(labels, "label", records)
+        p = as_numbers(predictions, "prediction", records)
         for lo in range(0, n, _CHUNK_ROWS):
             self._update(y[lo : lo + _CHUNK_ROWS], p[lo : lo + _CHUNK_ROWS], start + lo)
         self.rows += n
@@ -454,12 +303,12 @@ class BinaryQuality:
             raise ValidationError(
                 "binary classification needs predictions (inference attribute) or probabilities"
             )
-        n = _same_length(labels=labels, predictions=predictions, probabilities=probabilities)
+        n = same_length(labels=labels, predictions=predictions, probabilities=probabilities)
         start = self.rows if offset is None else offset
-        records = _Records(record_ids, start)
-        actual = _binary(labels, "label", records)
-        predicted = None if predictions is None else _binary(predictions, "prediction", records)
-        scores = None if probabilities is None else _numbers(probabilities, "probability", records)
+        records = Records(record_ids, start)
+        actual = binary(labels, "label", records)
+        predicted = None if predictions is None else binary(predictions, "prediction", records)
+        scores = None if probabilities is None else as_numbers(probabilities, "probability", records)
         if predicted is None:
             assert scores is not None
             predicted = scores >= self.threshold
@@ -666,11 +515,11 @@ class MulticlassQuality:
         """Add records: ground-truth ``labels`` and predicted ``predictions`` (probabilities are ignored)."""
         if predictions is None:
             raise ValidationError("multiclass classification needs predictions (the inference attribute)")
-        n = _same_length(labels=labels, predictions=predictions)
+        n = same_length(labels=labels, predictions=predictions)
         start = self.rows if offset is None else offset
-        records = _Records(record_ids, start)
-        actual = _classes(labels, "label", records).dictionary_encode()
-        predicted = _classes(predictions, "prediction", records).dictionary_encode()
+        records = Records(record_ids, start)
+        actual = classes(labels, "label", records).dictionary_encode()
+        predicted = classes(predictions, "prediction", records).dictionary_encode()
         found = set(actual.dictionary.to_pylist()) | set(predicted.dictionary.to_pylist())
         self._grow(found)
         index = {label: i for i, label in enumerate(self.classes)}

@@ -25,14 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 from modelwatch.analysis.performance_estimation import Calibration, fit_calibration
-from modelwatch.analysis.quality import (
-    ArrayLike,
-    QualityAggregate,
-    binary_values,
-    numeric_values,
-    parse_problem_type,
-    quality_aggregate,
-)
+from modelwatch.analysis.quality import QualityAggregate, parse_problem_type, quality_aggregate
+from modelwatch.analysis.quality_inputs import ArrayLike, binary_values, numeric_values
 from modelwatch.errors import DataError, EmptyDatasetError, ValidationError
 from modelwatch.formats.javafloat import format_double
 from modelwatch.formats.model_quality import (
