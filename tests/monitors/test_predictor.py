@@ -19,16 +19,9 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from modelwatch.analysis.attributions import ShapConfig, explain
-from modelwatch.errors import ConfigurationError, ValidationError
-from modelwatch.monitors.predictor import (
-    EndpointError,
-    HttpPredictor,
-    JsonPath,
-    LocalPredictor,
-    PayloadFormat,
-    PredictorConfig,
-    load_model,
-)
+from modelwatch.errors import ConfigurationError, EndpointError, ValidationError
+from modelwatch.monitors.payloads import JsonPath, PayloadFormat
+from modelwatch.monitors.predictor import HttpPredictor, LocalPredictor, PredictorConfig, load_model
 
 FEATURES = ("age", "income", "score", "tenure")
 X, Y = make_classification(n_samples=200, n_features=4, n_informative=3, n_redundant=0, random_state=4)
