@@ -11,13 +11,12 @@ import shap
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.linear_model import LogisticRegression
 
-from modelwatch.analysis.attributions import (
+from modelwatch.analysis.attributions import aggregate, explain
+from modelwatch.analysis.shap_config import (
     AggMethod,
     Background,
     ShapConfig,
-    aggregate,
     auto_num_clusters,
-    explain,
     resolve_background,
     summarize_background,
 )

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from modelwatch.analysis.attributions import ShapConfig, explain, summarize_background
+from modelwatch.analysis.attributions import explain
 from modelwatch.analysis.ndcg import ndcg
+from modelwatch.analysis.shap_config import ShapConfig, summarize_background
 from modelwatch.errors import DataError, FormatError, ValidationError
 from modelwatch.formats import jackson
 from modelwatch.monitors.model_explainability import (

@@ -18,7 +18,8 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from modelwatch.analysis.attributions import ShapConfig, explain
+from modelwatch.analysis.attributions import explain
+from modelwatch.analysis.shap_config import ShapConfig
 from modelwatch.errors import ConfigurationError, EndpointError, ValidationError
 from modelwatch.monitors.payloads import JsonPath, PayloadFormat
 from modelwatch.monitors.predictor import HttpPredictor, LocalPredictor, PredictorConfig, load_model

@@ -27,15 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from modelwatch.analysis.attributions import (
-    Attributions,
-    Background,
-    Predict,
-    ShapConfig,
-    explain,
-    resolve_background,
-)
+from modelwatch.analysis.attributions import Attributions, Predict, explain
 from modelwatch.analysis.ndcg import ndcg
+from modelwatch.analysis.shap_config import Background, ShapConfig, resolve_background
 from modelwatch.errors import DataError, FormatError, ValidationError
 from modelwatch.formats import jackson
 from modelwatch.io.datasets import read_dataset

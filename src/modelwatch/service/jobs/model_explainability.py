@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from modelwatch.analysis.attributions import ShapConfig
+from modelwatch.analysis.shap_config import ShapConfig
 from modelwatch.errors import EmptyDatasetError
 from modelwatch.formats import jackson
 from modelwatch.io.capture import capture_files
