@@ -26,17 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from modelwatch.analysis.bias_counts import (
-    BiasTally,
-    Bits,
-    CastFailure,
-    ColumnKind,
-    ColumnState,
-    FacetTally,
-    cast_values,
-    threshold_of,
-    typed_key,
-)
+from modelwatch.analysis.bias_counts import BiasTally, FacetTally
 from modelwatch.analysis.bias_metrics import (
     DESCRIPTIONS,
     POST_TRAINING,
@@ -46,6 +36,15 @@ from modelwatch.analysis.bias_metrics import (
     MetricError,
     compute_metric,
     flip_test,
+)
+from modelwatch.analysis.bias_typing import (
+    Bits,
+    CastFailure,
+    ColumnKind,
+    ColumnState,
+    cast_values,
+    threshold_of,
+    typed_key,
 )
 from modelwatch.errors import DataError
 from modelwatch.formats.clarify import BiasMetric, BiasStage, FacetBias
