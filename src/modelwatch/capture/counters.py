@@ -49,6 +49,12 @@ class CaptureCounters:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
+    def add_all(self, **amounts: int) -> None:
+        """Add to several counters at once (one lock)."""
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self, name, getattr(self, name) + amount)
+
     def snapshot(self) -> dict[str, int]:
         """Every counter, read together under the lock."""
         with self._lock:
