@@ -162,7 +162,8 @@ def main() -> None:
     import psutil
     import shap
 
-    from modelwatch.analysis.attributions import ShapConfig, explain, summarize_background
+    from modelwatch.analysis.attributions import explain
+    from modelwatch.analysis.shap_config import ShapConfig, summarize_background
     from modelwatch.monitors.predictor import HttpPredictor, LocalPredictor, PredictorStats
 
     model, data = build_model(args.model, args.rows, args.features, args.decimals)
