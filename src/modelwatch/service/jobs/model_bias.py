@@ -18,7 +18,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from modelwatch.errors import DataError, ValidationError
@@ -143,12 +145,18 @@ def _features(
             ],
             names=names,
         )
-    text = "\n".join(data.cast(pa.string()).to_pylist()) + "\n"
-    width = text.split("\n", 1)[0].count(",") + 1
-    names = names or [f"_c{i}" for i in range(width)]
+    if data.null_count:
+        raise DataError(
+            f"{data.null_count} labelled records have no captured request (endpointInput): the bias "
+            "analysis needs the features; capture the input too",
+            column="endpointInput",
+        )
+    body = _lines(data)
+    first = bytes(body[: 64 * 1024]).split(b"\n", 1)[0]
+    names = names or [f"_c{i}" for i in range(first.count(b",") + 1)]
     try:
         return pcsv.read_csv(
-            pa.py_buffer(text.encode()),
+            pa.BufferReader(body),
             read_options=pcsv.ReadOptions(column_names=names),
             convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
         )
@@ -158,6 +166,14 @@ def _features(
             f"headers ({', '.join(names)}): {error}",
             column="endpointInput",
         ) from None
+
+
+def _lines(data: pa.ChunkedArray) -> pa.Buffer:
+    """The request payloads as one CSV text, a line each, built in Arrow (no Python string per row)."""
+    texts = pc.binary_join_element_wise(data.cast(pa.string()), "\n", "").combine_chunks()
+    _, offsets, values = texts.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[texts.offset : texts.offset + len(texts) + 1]
+    return values[int(bounds[0]) : int(bounds[-1])] if len(bounds) else pa.py_buffer(b"")
 
 
 def run_baseline(job: JobSpec) -> JobOutcome:
