@@ -19,6 +19,9 @@ Every message names what it is about: the file, the line (1-based), the column, 
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 __all__ = [
     "ConfigurationError",
     "ConflictError",
@@ -143,3 +146,6 @@ class EndpointError(ModelwatchError):
         self.body = body[: self.BODY_HEAD]
         self.reason = message
         super().__init__(f"POST {url}: {message}")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keyword-only fields survive pickling
+        return functools.partial(EndpointError, url=self.url, status=self.status, body=self.body), (self.reason,)

@@ -191,24 +191,33 @@ def test_requests_are_split_and_counted(server: str, counts: dict[str, int]) -> 
     assert counts["/csv"] == 4 and stats.bytes_sent > 2500 * 4 * 5
 
 
-def test_kernel_shap_over_http_equals_the_local_model(server: str) -> None:
+@pytest.mark.parametrize("workers", ["threads", "processes"])
+def test_kernel_shap_over_http_equals_the_local_model(
+    server: str, counts: dict[str, int], workers: str
+) -> None:
     config = ShapConfig(num_samples=40, seed=8)
     local = explain(LocalPredictor(MODEL), X[:12], X[20:25], config)
-    with HttpPredictor(server + "/csv", max_rows_per_request=150, concurrency=2) as http:
+    with HttpPredictor(server + "/csv", max_rows_per_request=150, concurrency=2, workers=workers) as http:
         remote = explain(http, X[:12], X[20:25], config)
-        requests = http.stats.requests
+        stats = http.stats
     assert local.local_values is not None and remote.local_values is not None
     np.testing.assert_allclose(remote.local_values, local.local_values, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(remote.expected_values, local.expected_values)
-    assert requests > remote.model_calls  # calls were split into requests
+    assert stats.requests > remote.model_calls  # calls were split into requests
+    assert stats.requests == counts["/csv"]  # counted here, also when worker processes sent them
+    assert stats.bytes_sent > stats.rows * 4 * 5 and stats.bytes_received > stats.rows
 
 
 # --------------------------------------------------------------------------------------------------
 # failures
 
 
-def test_http_500_names_url_status_and_body(server: str) -> None:
-    with HttpPredictor(server + "/fail", retries=2) as http, pytest.raises(EndpointError) as caught:
+@pytest.mark.parametrize("workers", ["threads", "processes"])
+def test_http_500_names_url_status_and_body(server: str, workers: str) -> None:
+    with (
+        HttpPredictor(server + "/fail", retries=2, workers=workers) as http,
+        pytest.raises(EndpointError) as caught,
+    ):
         http(X[:2])
     error = caught.value
     assert error.status == 500 and error.url == server + "/fail"
@@ -300,6 +309,11 @@ def test_bad_predictor_configs_name_the_key(predictor: dict, field: str) -> None
     with pytest.raises(ValidationError) as caught:
         PredictorConfig.from_json({"endpoint_url": "http://127.0.0.1:1/x", **predictor}).build(FEATURES)
     assert caught.value.field == field
+
+
+def test_unknown_worker_kind_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="workers must be one of threads, processes, got 'fibers'"):
+        HttpPredictor("http://127.0.0.1:1/x", workers="fibers")
 
 
 def test_predictor_config_type_errors() -> None:

@@ -7,7 +7,8 @@
   Clarify's ``content_template`` per row; ``application/json``: ``content_template`` with ``$records``
   or ``$record`` and ``record_template``), and the scores are read from the response with Clarify's
   ``probability`` / ``label`` accessor (a CSV column index, or a JMESPath-like path for JSON, spec 10).
-  Large calls are split into requests of ``max_rows_per_request`` rows sent ``concurrency`` at a time;
+  Large calls are split into requests of ``max_rows_per_request`` rows sent ``concurrency`` at a time,
+  from threads or (``workers="processes"``) from worker processes;
   connection failures and 429/502/503/504 answers are retried; any other failure raises
   :class:`EndpointError`, which names the URL, the HTTP status and the first bytes of the body.
 * :class:`PredictorConfig` reads Clarify's ``predictor`` object and builds either of them.
@@ -18,10 +19,11 @@ Both count what they are asked (:class:`PredictorStats`).
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+WORKERS = ("threads", "processes")
 
 
 @dataclass
@@ -140,8 +143,9 @@ class LocalPredictor:
 class _Gathered:
     """The pending result of one call split into several requests (``result()`` joins them in order)."""
 
-    def __init__(self, parts: list[Future[np.ndarray]]) -> None:
+    def __init__(self, parts: list[Future[Any]], remote: bool) -> None:
         self.parts = parts
+        self.remote = remote  # each part answers (scores, counts) from a worker process
 
     def result(self) -> np.ndarray:
         try:
@@ -149,6 +153,8 @@ class _Gathered:
         except BaseException:
             self.cancel()
             raise
+        if self.remote:
+            outs = [scores for scores, _ in outs]
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
     def cancel(self) -> None:
@@ -161,7 +167,9 @@ class HttpPredictor:
 
     Calls are split into requests of at most ``max_rows_per_request`` rows (1 with a ``$record``
     template) and ``max_request_bytes`` bytes (SageMaker endpoints take 6 MB), sent ``concurrency`` at a
-    time on kept-alive connections. Each request has ``timeout``
+    time on kept-alive connections: from threads of this process, or with ``workers="processes"`` from
+    ``concurrency`` worker processes that encode, send and decode, so that the caller's own Python (Kernel
+    SHAP's sampling) keeps the GIL to itself. Each request has ``timeout``
     seconds; connection errors and 429/502/503/504 answers are retried ``retries`` times with
     exponential ``backoff``. ``submit(rows)`` returns at once with a future (``result()``), which lets
     :func:`modelwatch.analysis.attributions.explain` keep sampling while requests are in flight: it sends
@@ -189,6 +197,7 @@ class HttpPredictor:
         headers: Mapping[str, str] | None = None,
         custom_attributes: str | None = None,
         target_model: str | None = None,
+        workers: str = "threads",
     ) -> None:
         try:
             import httpx
@@ -198,6 +207,25 @@ class HttpPredictor:
             raise ConfigurationError(
                 "max_rows_per_request and concurrency must be >= 1, max_pending and retries >= 0, timeout > 0"
             )
+        if workers not in WORKERS:
+            raise ConfigurationError(f"workers must be one of {', '.join(WORKERS)}, got {workers!r}")
+        self._settings: dict[str, Any] = {
+            "url": url,
+            "content_type": content_type,
+            "accept_type": accept_type,
+            "content_template": content_template,
+            "record_template": record_template,
+            "feature_names": tuple(feature_names),
+            "probability": probability,
+            "max_rows_per_request": max_rows_per_request,
+            "max_request_bytes": max_request_bytes,
+            "timeout": timeout,
+            "retries": retries,
+            "backoff": backoff,
+            "headers": dict(headers or {}),
+            "custom_attributes": custom_attributes,
+            "target_model": target_model,
+        }
         self.url = url
         self.format = PayloadFormat(
             content_type=content_type,
@@ -227,7 +255,17 @@ class HttpPredictor:
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="modelwatch-predict")
+        self.workers = workers
+        self._pool: Executor
+        if workers == "processes":  # each worker process: one HttpPredictor with one connection
+            self._pool = ProcessPoolExecutor(
+                max_workers=concurrency,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_start_worker,
+                initargs=({**self._settings, "concurrency": 1, "max_pending": 0},),
+            )
+        else:
+            self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="modelwatch-predict")
 
     @property
     def batch_rows(self) -> int:
@@ -242,9 +280,17 @@ class HttpPredictor:
         rows = np.asarray(rows, dtype=np.float64)
         self.stats.add(calls=1, rows=len(rows))
         step = self.max_rows_per_request
-        return _Gathered(
-            [self._pool.submit(self._request, rows[i : i + step]) for i in range(0, len(rows), step)]
-        )
+        chunks = [rows[i : i + step] for i in range(0, len(rows), step)]
+        if self.workers == "threads":
+            return _Gathered([self._pool.submit(self._request, chunk) for chunk in chunks], remote=False)
+        parts = [self._pool.submit(_worker_request, chunk) for chunk in chunks]
+        for part in parts:
+            part.add_done_callback(self._count_remote)
+        return _Gathered(parts, remote=True)
+
+    def _count_remote(self, part: Future[Any]) -> None:
+        if not part.cancelled() and part.exception() is None:
+            self.stats.add(**part.result()[1])
 
     def _request(self, rows: np.ndarray) -> np.ndarray:
         body = self.format.encode(rows)
@@ -302,7 +348,7 @@ class HttpPredictor:
         time.sleep(self.backoff * 2 ** (attempt - 1))
 
     def close(self) -> None:
-        """Stop the request threads and close the connections."""
+        """Stop the request threads (or worker processes) and close the connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()
 
@@ -311,6 +357,23 @@ class HttpPredictor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_WORKER: HttpPredictor | None = None  # the predictor of a worker process
+
+
+def _start_worker(settings: dict[str, Any]) -> None:
+    global _WORKER
+    _WORKER = HttpPredictor(**settings)
+
+
+def _worker_request(rows: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """In a worker process: one request's scores and what it cost (requests, retries, bytes)."""
+    assert _WORKER is not None
+    _WORKER.stats = stats = PredictorStats()
+    scores = _WORKER._request(rows)
+    counts = {"requests": stats.requests, "retries": stats.retries}
+    return scores, {**counts, "bytes_sent": stats.bytes_sent, "bytes_received": stats.bytes_received}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     predictor = predictor_config.build(
         names or [f"_c{i}" for i in range(rows.num_columns)],
         probability=source.get("probability_attribute") or source.get("inference_attribute"),
+        workers="processes",  # HTTP work off the GIL that Kernel SHAP's sampling holds
     )
     try:
         explanations = explanations_report(
@@ -149,7 +150,7 @@ def explain_dataset(
     config = read_analysis_config(config_uri)
     predictor_config = PredictorConfig.from_json(config.raw.get("predictor"))
     names = _feature_names(config)
-    predictor = predictor_config.build(names or [])
+    predictor = predictor_config.build(names or [], workers="processes")
     try:
         return suggest_explainability_baseline(
             dataset_uri,
