@@ -16,15 +16,17 @@ worst case for a text payload) unless ``--decimals`` rounds it like typical tabu
 
 Local and HTTP runs alternate ``--repeat`` times. The box's speed drifts by up to ±40 % from one
 run to the next (a shared VM), so each HTTP run is compared with the local run just before it and the
-headline is the median of those paired overheads; the fastest run of each is shown too. It prints seconds, model calls, HTTP requests, CPU seconds of this process and of the server,
-the HTTP overhead as % of the local time (with the load average: the figure needs idle cores), and the largest
-difference between the three sets of SHAP values (same seed: they should agree to ~1e-12).
+headline is the median of those paired overheads; the fastest run of each is shown too. It prints
+seconds, model calls, HTTP requests, CPU seconds of this process, of the predictor's worker processes
+and of the server, and the largest difference between the three sets of SHAP values (same seed: they
+should agree to ~1e-12).
 Run: ``python benchmarks/explainability.py [--rows 1000 --features 20 --num-samples 100]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import io
 import os
@@ -59,10 +61,8 @@ def worker_cpu(server: Any) -> dict[int, float]:
     cpu = {}
     for child in psutil.Process().children(recursive=True):
         if server is None or child.pid != server.pid:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 cpu[child.pid] = sum(child.cpu_times()[:2])
-            except psutil.NoSuchProcess:
-                pass
     return cpu
 
 
@@ -248,7 +248,7 @@ def main() -> None:
         f"{best_http.thread_cpu:.2f} s) + workers {best_http.worker_cpu:.2f} s + server "
         f"{best_http.server_cpu:.2f} s"
     )
-    paired = sorted((h.seconds - loc.seconds) / loc.seconds * 100 for loc, h in zip(local_runs, http_runs))
+    paired = sorted((h.seconds - loc.seconds) / loc.seconds * 100 for loc, h in zip(local_runs, http_runs, strict=True))
     overhead = float(np.median(paired))
     best = (best_http.seconds - best_local.seconds) / best_local.seconds * 100
     print(

@@ -148,4 +148,5 @@ class EndpointError(ModelwatchError):
         super().__init__(f"POST {url}: {message}")
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keyword-only fields survive pickling
-        return functools.partial(EndpointError, url=self.url, status=self.status, body=self.body), (self.reason,)
+        rebuild = functools.partial(EndpointError, url=self.url, status=self.status, body=self.body)
+        return rebuild, (self.reason,)
