@@ -248,7 +248,8 @@ def main() -> None:
         f"{best_http.thread_cpu:.2f} s) + workers {best_http.worker_cpu:.2f} s + server "
         f"{best_http.server_cpu:.2f} s"
     )
-    paired = sorted((h.seconds - loc.seconds) / loc.seconds * 100 for loc, h in zip(local_runs, http_runs, strict=True))
+    pairs = zip(local_runs, http_runs, strict=True)
+    paired = sorted((h.seconds - loc.seconds) / loc.seconds * 100 for loc, h in pairs)
     overhead = float(np.median(paired))
     best = (best_http.seconds - best_local.seconds) / best_local.seconds * 100
     print(
