@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelwatch.capture import CaptureMode, DataCaptureConfig, build_record, record_line
+from modelwatch.capture.record import capture_line
 from modelwatch.errors import ConfigurationError
 
 WHEN = datetime(2024, 5, 1, 13, 7, 12, 999_000, tzinfo=UTC)
@@ -24,8 +29,62 @@ def _line(config: DataCaptureConfig | None = None, **kwargs: object) -> bytes:
         "event_id": EVENT,
     }
     values.update(kwargs)
-    record = build_record(config or DataCaptureConfig("/tmp/unused"), **values)  # type: ignore[arg-type]
-    return record_line(record)
+    config = config or DataCaptureConfig("/tmp/unused")
+    line, truncated = capture_line(config, **values)  # type: ignore[arg-type]
+    # the writer's text builder gives exactly what the JSON encoder makes of the record
+    assert record_line(build_record(config, **values)) == line  # type: ignore[arg-type]
+    assert truncated == ("truncated" in json.loads(line)["eventMetadata"])
+    return line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    request=st.one_of(st.none(), st.binary(max_size=40), st.text(max_size=40).map(str.encode)),
+    response=st.one_of(st.none(), st.binary(max_size=40), st.text(max_size=40).map(str.encode)),
+    content_type=st.sampled_from([None, "", "text/csv", "Application/JSON; charset=utf-8", "image/png"]),
+    inference_id=st.one_of(st.none(), st.text(max_size=20)),
+    custom_attributes=st.one_of(st.none(), st.text(max_size=20)),
+    limit=st.integers(1, 50),
+)
+def test_capture_line_is_the_json_encoding_of_the_record(
+    request: bytes | None,
+    response: bytes | None,
+    content_type: str | None,
+    inference_id: str | None,
+    custom_attributes: str | None,
+    limit: int,
+) -> None:
+    surrogate = any(0xD800 <= ord(c) <= 0xDFFF for c in (inference_id or "") + (custom_attributes or ""))
+    if surrogate:  # not text a header can carry (latin-1 decoded)
+        return
+    config = DataCaptureConfig("/tmp/unused", max_payload_bytes=limit)
+    line, truncated = capture_line(
+        config,
+        request_body=request,
+        request_content_type=content_type,
+        response_body=response,
+        response_content_type=content_type,
+        inference_id=inference_id,
+        custom_attributes=custom_attributes,
+        inference_time=WHEN,
+        event_id=EVENT,
+    )
+    assert record_line(json.loads(line)) == line
+    assert truncated == any(body is not None and len(body) > limit for body in (request, response))
+
+
+def test_generated_event_ids_are_random_uuid4() -> None:
+    config = DataCaptureConfig("/tmp/unused")
+    ids = [
+        build_record(config, request_body=b"1", request_content_type=None, response_body=None,
+                     response_content_type=None)["eventMetadata"]["eventId"]
+        for _ in range(2000)
+    ]  # fmt: skip
+    assert len(set(ids)) == 2000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert {text[19] for text in ids} == set("89ab")  # the variant nibble's two random bits
 
 
 def test_spec_example_byte_exact() -> None:

@@ -70,6 +70,7 @@ CUSTOM_ATTRIBUTES_HEADER = b"x-amzn-sagemaker-custom-attributes"
 DEFAULT_METHODS = frozenset({"POST", "PUT"})
 
 Headers = Iterable[tuple[bytes, bytes]]
+_WANTED = frozenset({b"content-type", *INFERENCE_ID_HEADERS, CUSTOM_ATTRIBUTES_HEADER})
 
 
 def header_value(headers: Headers, *names: bytes) -> str | None:
@@ -102,18 +103,26 @@ class RequestFilter:
 
 
 class _Buffer:
-    """A byte prefix that stops growing at ``limit`` bytes."""
+    """A byte prefix that stops growing at ``limit`` bytes; the chunks are kept, not copied, until read."""
 
-    __slots__ = ("data", "limit")
+    __slots__ = ("chunks", "limit", "size")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.data = bytearray()
+        self.size = 0
+        self.chunks: list[bytes] = []
 
     def add(self, chunk: bytes) -> None:
-        room = self.limit - len(self.data)
+        room = self.limit - self.size
         if room > 0 and chunk:
-            self.data += chunk[:room]
+            piece = chunk if len(chunk) <= room else chunk[:room]
+            self.chunks.append(piece)
+            self.size += len(piece)
+
+    @property
+    def data(self) -> bytes:
+        chunks = self.chunks
+        return bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
 
 
 class Exchange:
@@ -141,12 +150,21 @@ class Exchange:
     )
 
     def __init__(self, writer: CaptureWriter, request_headers: Headers, max_payload_bytes: int) -> None:
-        headers = list(request_headers)
         self.writer = writer
         self.inference_time = datetime.now(UTC)
-        self.request_content_type = header_value(headers, b"content-type")
-        self.inference_id = header_value(headers, *INFERENCE_ID_HEADERS)
-        self.custom_attributes = header_value(headers, CUSTOM_ATTRIBUTES_HEADER)
+        found: dict[bytes, bytes] = {}  # one pass; the first of each wanted header
+        for key, value in request_headers:
+            lowered = key.lower()
+            if lowered in _WANTED and lowered not in found:
+                found[lowered] = value
+        content_type = found.get(b"content-type")
+        inference_id = found.get(INFERENCE_ID_HEADERS[0], found.get(INFERENCE_ID_HEADERS[1]))
+        custom_attributes = found.get(CUSTOM_ATTRIBUTES_HEADER)
+        self.request_content_type = content_type.decode("latin-1") if content_type is not None else None
+        self.inference_id = inference_id.decode("latin-1") if inference_id is not None else None
+        self.custom_attributes = (
+            custom_attributes.decode("latin-1") if custom_attributes is not None else None
+        )
         self.response_content_type: str | None = None
         self.response_complete = False
         self.request_complete = False
@@ -188,9 +206,9 @@ class Exchange:
         self._recorded = True
         try:
             return self.writer.capture(
-                request_body=bytes(self._request.data),
+                request_body=self._request.data,
                 request_content_type=self.request_content_type,
-                response_body=bytes(self._response.data),
+                response_body=self._response.data,
                 response_content_type=self.response_content_type,
                 inference_id=self.inference_id,
                 custom_attributes=self.custom_attributes,

@@ -1,9 +1,10 @@
 """The capture writer: a bounded queue in front of one background thread that writes capture files.
 
-``capture()`` never blocks and never raises: it puts the raw request/response on a bounded queue and
-returns at once (``False`` and counted when the queue is full or the disk guard is on). The writer
-thread builds each record (:mod:`modelwatch.capture.record`) and appends its line to the file of the
-record's own UTC inference hour::
+``capture()`` never blocks and never raises: it appends the raw request/response to a bounded queue (a
+``deque``: one atomic append, no lock) and returns at once (``False`` and counted when the queue is full
+or the disk guard is on). The writer thread builds each record's line
+(:func:`modelwatch.capture.record.capture_line`) and appends it to the file of the record's own UTC
+inference hour::
 
     {destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/{MM}-{SS}-{mmm}-{uuid4}.jsonl
 
@@ -24,11 +25,11 @@ import contextlib
 import hashlib
 import logging
 import os
-import queue
 import random
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -37,7 +38,7 @@ from typing import BinaryIO, NamedTuple
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.counters import CaptureCounters, register_capture_writer, unregister_capture_writer
 from modelwatch.capture.disk import DiskGuard, UsageFunction, is_locked, open_append, probe_folder
-from modelwatch.capture.record import build_record, record_line
+from modelwatch.capture.record import capture_line
 from modelwatch.capture.upload import Uploader
 from modelwatch.errors import ConfigurationError
 from modelwatch.io.storage import is_local, join_uri, local_path
@@ -126,7 +127,7 @@ class CaptureWriter:
         self._uploader = Uploader(
             self._root, self._counters, first_backoff=upload_backoff[0], max_backoff=upload_backoff[1]
         )
-        self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=config.queue_size)
+        self._queue: deque[_Pending] = deque()  # bounded by config.queue_size in capture()
         self._files: dict[datetime, _OpenFile] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -239,21 +240,22 @@ class CaptureWriter:
             if self._guard.paused:
                 self._counters.add("paused")
                 return False
-            item = _Pending(
-                request_body,
-                request_content_type,
-                response_body,
-                response_content_type,
-                inference_id,
-                custom_attributes,
-                _utc(inference_time) if inference_time is not None else datetime.now(UTC),
-                event_id,
+            if len(self._queue) >= self.config.queue_size:
+                self._counters.add("dropped")
+                return False
+            self._queue.append(
+                _Pending(
+                    request_body,
+                    request_content_type,
+                    response_body,
+                    response_content_type,
+                    inference_id,
+                    custom_attributes,
+                    _utc(inference_time) if inference_time is not None else datetime.now(UTC),
+                    event_id,
+                )
             )
-            self._queue.put_nowait(item)
             return True
-        except queue.Full:
-            self._counters.add("dropped")
-            return False
         except Exception:  # never into the caller's request path
             log.exception("capture: cannot queue a record")
             self._counters.add("dropped")
@@ -279,21 +281,28 @@ class CaptureWriter:
             except Exception:  # keep writing whatever happens
                 log.exception("capture writer: unexpected error")
                 self._counters.add("write_errors")
-            if stopping and self._queue.empty():
+            if stopping and not self._queue:
                 break
         self._close_all()
 
     def _drain(self) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self._write(item)
-
-    def _write(self, item: _Pending) -> None:
+        """Write every queued record; the counters are added once for the lot."""
+        written = [0, 0, 0]  # captured, bytes_written, truncated
+        pop = self._queue.popleft
         try:
-            record = build_record(
+            while True:
+                try:
+                    item = pop()
+                except IndexError:
+                    return
+                self._write(item, written)
+        finally:
+            if written[0]:
+                self._counters.add_all(captured=written[0], bytes_written=written[1], truncated=written[2])
+
+    def _write(self, item: _Pending, written: list[int]) -> None:
+        try:
+            line, truncated = capture_line(
                 self.config,
                 request_body=item.request_body,
                 request_content_type=item.request_content_type,
@@ -304,13 +313,13 @@ class CaptureWriter:
                 inference_time=item.inference_time,
                 event_id=item.event_id,
             )
-            line = record_line(record)
         except Exception:
             log.exception("capture: cannot build a record")
             self._counters.add("write_errors")
             return
-        hour = item.inference_time.replace(minute=0, second=0, microsecond=0)
-        file = self._files.get(hour) or self._open(hour, item.inference_time)
+        moment = item.inference_time
+        hour = datetime(moment.year, moment.month, moment.day, moment.hour, tzinfo=UTC)
+        file = self._files.get(hour) or self._open(hour, moment)
         if file is None:
             return
         try:
@@ -320,9 +329,9 @@ class CaptureWriter:
             return
         file.size += len(line)
         file.dirty = True
-        self._counters.add_all(captured=1, bytes_written=len(line))
-        if record["eventMetadata"].get("truncated"):
-            self._counters.add("truncated")
+        written[0] += 1
+        written[1] += len(line)
+        written[2] += truncated
         if file.size >= self.config.roll_bytes:
             self._close(hour)
 
