@@ -102,29 +102,6 @@ class RequestFilter:
         )
 
 
-class _Buffer:
-    """A byte prefix that stops growing at ``limit`` bytes; the chunks are kept, not copied, until read."""
-
-    __slots__ = ("chunks", "limit", "size")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.chunks: list[bytes] = []
-
-    def add(self, chunk: bytes) -> None:
-        room = self.limit - self.size
-        if room > 0 and chunk:
-            piece = chunk if len(chunk) <= room else chunk[:room]
-            self.chunks.append(piece)
-            self.size += len(piece)
-
-    @property
-    def data(self) -> bytes:
-        chunks = self.chunks
-        return bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
-
-
 class Exchange:
     """One sampled request/response pair being observed, recorded once when the response completes.
 
@@ -137,7 +114,9 @@ class Exchange:
     __slots__ = (
         "_recorded",
         "_request",
+        "_request_room",
         "_response",
+        "_response_room",
         "aborted",
         "custom_attributes",
         "inference_id",
@@ -170,14 +149,22 @@ class Exchange:
         self.request_complete = False
         self.aborted = False
         self._recorded = False
-        self._request = _Buffer(max_payload_bytes + 1)
-        self._response = _Buffer(max_payload_bytes + 1)
+        # each body: its chunks (not copied) up to max_payload_bytes + 1 bytes, and the room left
+        self._request: list[bytes] = []
+        self._request_room = max_payload_bytes + 1
+        self._response: list[bytes] = []
+        self._response_room = max_payload_bytes + 1
 
     def observe_receive(self, message: Message) -> None:
         """Copy a request body chunk; a disconnect before the response completes aborts."""
         kind = message["type"]
         if kind == "http.request":
-            self._request.add(message.get("body", b""))
+            body = message.get("body", b"")
+            room = self._request_room
+            if body and room > 0:
+                piece = body if len(body) <= room else body[:room]
+                self._request.append(piece)
+                self._request_room = room - len(piece)
             self.request_complete = not message.get("more_body", False)
         elif kind == "http.disconnect" and not self.response_complete:
             self.aborted = True
@@ -186,9 +173,17 @@ class Exchange:
         """Note the response content type and copy a response body chunk."""
         kind = message["type"]
         if kind == "http.response.start":
-            self.response_content_type = header_value(message.get("headers", ()), b"content-type")
+            for key, value in message.get("headers", ()):
+                if key.lower() == b"content-type":
+                    self.response_content_type = value.decode("latin-1")
+                    break
         elif kind == "http.response.body":
-            self._response.add(message.get("body", b""))
+            body = message.get("body", b"")
+            room = self._response_room
+            if body and room > 0:
+                piece = body if len(body) <= room else body[:room]
+                self._response.append(piece)
+                self._response_room = room - len(piece)
             if not message.get("more_body", False):
                 self.response_complete = True
 
@@ -206,9 +201,9 @@ class Exchange:
         self._recorded = True
         try:
             return self.writer.capture(
-                request_body=self._request.data,
+                request_body=b"".join(self._request),  # one chunk: that chunk, not a copy
                 request_content_type=self.request_content_type,
-                response_body=self._response.data,
+                response_body=b"".join(self._response),
                 response_content_type=self.response_content_type,
                 inference_id=self.inference_id,
                 custom_attributes=self.custom_attributes,
@@ -288,7 +283,8 @@ class CaptureMiddleware:
                         break
             exchange.observe_send(message)
             await send(message)
-            exchange.finish()
+            if exchange.response_complete:
+                exchange.finish()
 
         try:
             await self.app(scope, tee_receive, tee_send)
@@ -300,7 +296,8 @@ class CaptureMiddleware:
         """A new exchange when this request is selected and sampled, else None."""
         if self._closed or not self.config.enable_capture or not self.filter.matches(scope):
             return None
-        self.start()
+        if not self._started:
+            self.start()
         try:
             if not self.writer.sample():
                 return None
