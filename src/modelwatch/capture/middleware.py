@@ -32,7 +32,7 @@ lifespan) and closed on lifespan ``shutdown``, after the server has finished its
 so a graceful shutdown loses nothing. A writer passed with ``writer=`` is the caller's to start and
 close unless ``own_writer=True``.
 
-``Exchange``, ``RequestFilter`` and ``header_value`` are shared with the reverse proxy
+``Exchange`` and ``RequestFilter`` are shared with the reverse proxy
 (``modelwatch.capture.proxy``).
 """
 
@@ -73,17 +73,20 @@ Headers = Iterable[tuple[bytes, bytes]]
 _WANTED = frozenset({b"content-type", *INFERENCE_ID_HEADERS, CUSTOM_ATTRIBUTES_HEADER})
 
 
-def header_value(headers: Headers, *names: bytes) -> str | None:
-    """The first value of the first header among ``names`` (lower-case) present, decoded as latin-1."""
-    found: dict[bytes, bytes] = {}
+def _first_values(headers: Headers, names: Collection[bytes]) -> dict[bytes, str]:
+    """The first value of each header among ``names`` (lower-case) present, decoded as latin-1: one pass."""
+    found: dict[bytes, str] = {}
     for key, value in headers:
         lowered = key.lower()
         if lowered in names and lowered not in found:
-            found[lowered] = value
-    for name in names:
-        if name in found:
-            return found[name].decode("latin-1")
-    return None
+            found[lowered] = value.decode("latin-1")
+    return found
+
+
+def header_value(headers: Headers, *names: bytes) -> str | None:
+    """The first value of the first header among ``names`` (lower-case) present, decoded as latin-1."""
+    found = _first_values(headers, names)
+    return next((found[name] for name in names if name in found), None)
 
 
 class RequestFilter:
@@ -131,19 +134,10 @@ class Exchange:
     def __init__(self, writer: CaptureWriter, request_headers: Headers, max_payload_bytes: int) -> None:
         self.writer = writer
         self.inference_time = datetime.now(UTC)
-        found: dict[bytes, bytes] = {}  # one pass; the first of each wanted header
-        for key, value in request_headers:
-            lowered = key.lower()
-            if lowered in _WANTED and lowered not in found:
-                found[lowered] = value
-        content_type = found.get(b"content-type")
-        inference_id = found.get(INFERENCE_ID_HEADERS[0], found.get(INFERENCE_ID_HEADERS[1]))
-        custom_attributes = found.get(CUSTOM_ATTRIBUTES_HEADER)
-        self.request_content_type = content_type.decode("latin-1") if content_type is not None else None
-        self.inference_id = inference_id.decode("latin-1") if inference_id is not None else None
-        self.custom_attributes = (
-            custom_attributes.decode("latin-1") if custom_attributes is not None else None
-        )
+        found = _first_values(request_headers, _WANTED)
+        self.request_content_type = found.get(b"content-type")
+        self.inference_id = found.get(INFERENCE_ID_HEADERS[0], found.get(INFERENCE_ID_HEADERS[1]))
+        self.custom_attributes = found.get(CUSTOM_ATTRIBUTES_HEADER)
         self.response_content_type: str | None = None
         self.response_complete = False
         self.request_complete = False
@@ -173,10 +167,7 @@ class Exchange:
         """Note the response content type and copy a response body chunk."""
         kind = message["type"]
         if kind == "http.response.start":
-            for key, value in message.get("headers", ()):
-                if key.lower() == b"content-type":
-                    self.response_content_type = value.decode("latin-1")
-                    break
+            self.response_content_type = header_value(message.get("headers", ()), b"content-type")
         elif kind == "http.response.body":
             body = message.get("body", b"")
             room = self._response_room

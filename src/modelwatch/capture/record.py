@@ -31,7 +31,6 @@ Choices where SageMaker is undocumented (documented in ``docs/compatibility.md``
 from __future__ import annotations
 
 import base64
-import calendar
 import json
 import math
 import os
@@ -55,7 +54,7 @@ def format_inference_time(moment: datetime) -> str:
     """``moment`` as SageMaker's ``inferenceTime``: UTC, ``YYYY-MM-DDTHH:MM:SSZ`` (naive = UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _second_text(calendar.timegm(moment.utctimetuple()))
+    return _second_text(math.floor(moment.timestamp()))
 
 
 @lru_cache(maxsize=8)
@@ -126,14 +125,6 @@ def _uuid4() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-def _time_text(moment: datetime | None) -> str:
-    if moment is None:
-        moment = datetime.now(UTC)
-    elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return _second_text(math.floor(moment.timestamp()))
-
-
 def capture_line(
     config: DataCaptureConfig,
     *,
@@ -161,7 +152,7 @@ def capture_line(
     metadata = '"eventId":' + (_quote(event_id) if event_id else f'"{_uuid4()}"')
     if inference_id is not None:
         metadata += ',"inferenceId":' + _quote(inference_id)
-    metadata += f',"inferenceTime":"{_time_text(inference_time)}"'
+    metadata += f',"inferenceTime":"{format_inference_time(inference_time or datetime.now(UTC))}"'
     if custom_attributes is not None:
         metadata += ',"customAttributes":' + _quote(custom_attributes)
     if truncated:

@@ -250,10 +250,14 @@ class HttpPredictor:
             sent["X-Amzn-SageMaker-Target-Model"] = target_model
         sent.update(headers or {})
         self._httpx = httpx
-        self._client = httpx.Client(
-            headers=sent,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        self._client = (
+            None
+            if workers == "processes"
+            else httpx.Client(  # the workers hold the connections
+                headers=sent,
+                timeout=httpx.Timeout(timeout),
+                limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            )
         )
         self.workers = workers
         self._pool: Executor
@@ -315,6 +319,7 @@ class HttpPredictor:
         while True:
             attempt += 1
             self.stats.add(requests=1, bytes_sent=len(body))
+            assert self._client is not None  # threads, or the predictor of a worker process
             try:
                 response = self._client.post(self.url, content=body)
             except httpx.TimeoutException as exc:
@@ -350,7 +355,8 @@ class HttpPredictor:
     def close(self) -> None:
         """Stop the request threads (or worker processes) and close the connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def __enter__(self) -> HttpPredictor:
         return self
