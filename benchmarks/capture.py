@@ -7,13 +7,22 @@ latency, in ``--rounds`` interleaved rounds (rotating order) that share ``--seco
 box's speed drifts between rounds (a shared VM), so each set-up is compared with the no-capture run of
 the same round and the median of those paired differences is the overhead; the medians of the raw
 figures are printed too. After a graceful shutdown it prints the capture writer's counters (captured,
-dropped). Run: ``python benchmarks/capture.py [--seconds 30 --rounds 10]``.
+dropped).
+
+Even paired rounds stay noisy here: the two cores of the VM change speed independently, so a server
+on one core can be 40 % slower than the same server on the other at the same moment. The last table is
+therefore a same-core A/B: the no-capture and the middleware servers (every thread) pinned to one CPU,
+both loaded at once by two ``wrk -c16`` pinned to the other, ``--ab-rounds`` times; each server's CPU
+seconds per request (writer thread included) and the median of the paired ratios. Both servers share
+one core, so each runs slower than alone, but they share its speed and caches, which cancels the drift.
+Run: ``python benchmarks/capture.py [--seconds 30 --rounds 10]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import socket
@@ -95,6 +104,7 @@ def main() -> None:
         "--seconds", type=int, default=30, help="wrk seconds per set-up, split over the rounds"
     )
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds; medians are reported")
+    parser.add_argument("--ab-rounds", type=int, default=10, help="same-core A/B rounds of 5 s (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -129,6 +139,9 @@ def main() -> None:
                     single[name].append(run_wrk(name, urls[name], per_round, script, 1))
             results = [_median(name, loaded[name]) for name in urls]
             latencies = [_median(name, single[name]) for name in urls]
+            ab = same_core_ab(
+                [(plain, urls["no capture"]), (middleware, urls["middleware"])], script, args.ab_rounds
+            )
         finally:
             for process in (middleware, proxy, plain):
                 stop(process)
@@ -165,7 +178,61 @@ def main() -> None:
             f"{result.name:<12}{result.p50_ms:>10.3f}{result.p99_ms:>10.3f}"
             f"{paired(single, result.name, 'p50_ms'):>10.3f}{paired(single, result.name, 'p99_ms'):>10.3f}"
         )
+    if ab:
+        plain_us = statistics.median(a for a, _ in ab)
+        middleware_us = statistics.median(b for _, b in ab)
+        ratio = statistics.median((b / a - 1) * 100 for a, b in ab)
+        print(
+            f"\nsame-core A/B, {len(ab)} rounds of 5 s: CPU per request (median) no capture "
+            f"{plain_us:.0f} us, middleware {middleware_us:.0f} us; middleware / no capture {ratio:+.1f} % "
+            f"(rounds: {', '.join(f'{(b / a - 1) * 100:+.1f}' for a, b in ab)})"
+        )
     print("targets: middleware < 5 % fewer req/s and < 0.5 ms more at p99; proxy < 1 ms more at p50")
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    """Pin every thread of process ``pid`` to ``cpus``."""
+    import psutil
+
+    for thread in psutil.Process(pid).threads():
+        os.sched_setaffinity(thread.id, cpus)
+
+
+def same_core_ab(
+    servers: list[tuple[subprocess.Popen[bytes], str]], script: Path, rounds: int
+) -> list[tuple[float, ...]]:
+    """CPU seconds per request (µs) of each server, all pinned to the last CPU and loaded at once."""
+    import psutil
+
+    cpus = sorted(os.sched_getaffinity(0))
+    if rounds <= 0 or len(cpus) < 2:
+        return []
+    for process, _ in servers:
+        _pin(process.pid, {cpus[-1]})
+    found: list[tuple[float, ...]] = []
+    try:
+        for _ in range(rounds):
+            handles = [psutil.Process(process.pid) for process, _ in servers]
+            before = [sum(handle.cpu_times()[:2]) for handle in handles]
+            loads = [
+                subprocess.Popen(
+                    ["taskset", "-c", str(cpus[0]), WRK, "-t1", "-c16", "-d5s", "-s", str(script), url],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for _, url in servers
+            ]
+            outputs = [load.communicate()[0] for load in loads]
+            after = [sum(handle.cpu_times()[:2]) for handle in handles]
+            requests = [
+                float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+                for out in outputs
+            ]
+            found.append(tuple((a - b) / n * 1e6 for a, b, n in zip(after, before, requests, strict=True)))
+    finally:
+        for process, _ in servers:
+            _pin(process.pid, set(cpus))
+    return found
 
 
 def _median(name: str, results: list[Result]) -> Result:
