@@ -109,6 +109,29 @@ def test_roll_by_size(tmp_path: Path) -> None:
     assert writer.counters.snapshot()["files_written"] == 5
 
 
+def test_one_drain_across_hours_rolls_by_size_and_keeps_order(tmp_path: Path) -> None:
+    # Queued before the thread starts, so one drain (one batch) writes all of them.
+    writer = CaptureWriter(config(tmp_path, roll_bytes=1000), endpoint="ep")
+    hours = [datetime(2024, 1, 1, 0, 30, tzinfo=UTC), datetime(2024, 1, 1, 1, 30, tzinfo=UTC)]
+    for i in range(40):
+        assert capture(writer, inference_time=hours[i % 2], event_id=f"e{i:02d}")
+    writer.close()
+    found = files(tmp_path)
+    by_hour: dict[str, list[str]] = {}
+    for path in found:
+        lines = path.read_bytes().splitlines()
+        assert lines and sum(len(line) + 1 for line in lines[:-1]) < 1000  # rolled at the line past 1000
+        ids = [re.findall(rb'"eventId":"(e\d+)"', line)[0].decode() for line in lines]
+        assert ids == sorted(ids)  # in queue order
+        by_hour.setdefault(path.parent.name, []).extend(ids)
+    assert sorted(by_hour) == ["00", "01"]
+    for hour, parity in (("00", 0), ("01", 1)):
+        assert sorted(by_hour[hour]) == [f"e{i:02d}" for i in range(parity, 40, 2)]
+    snapshot = writer.counters.snapshot()
+    assert snapshot["captured"] == 40 and snapshot["files_written"] == len(found) > 2
+    assert snapshot["bytes_written"] == sum(p.stat().st_size for p in found)
+
+
 def test_roll_by_time_without_close(tmp_path: Path) -> None:
     writer = CaptureWriter(config(tmp_path, roll_seconds=0.2), endpoint="ep")
     writer.start()

@@ -3,15 +3,16 @@
 ``ProxyApp`` is an ASGI app that forwards every request to ``upstream`` and the response back:
 
 * method, path and query string, status and body pass through unchanged; request and response
-  bodies stream in both directions (one shared ``aiohttp`` connection pool: its C HTTP parser keeps
-  the proxy's cost per request low), and the response body is forwarded raw (still compressed if
-  the upstream compressed it);
+  bodies stream in both directions through a keep-alive connection pool
+  (:mod:`modelwatch.capture.upstream`, a lean HTTP/1.1 client on httptools), and the response body is
+  forwarded raw (still compressed if the upstream compressed it);
 * headers pass through minus the hop-by-hop ones (``Connection`` and the headers it names,
   ``Keep-Alive``, ``Proxy-*``, ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``); ``Host``
   is set to the upstream's host, the client's goes to ``X-Forwarded-Host``, and
   ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are added;
-* there is a connect timeout but no read or total timeout by default, so long streams and slow
-  models are fine;
+* ``Expect: 100-continue`` is answered by the proxy's own server, not forwarded;
+* there is a connect timeout but no read timeout by default, so long streams and slow models are
+  fine;
 * an unreachable upstream (connection refused, DNS failure, connect timeout) answers ``502`` with
   ``{"error": "upstream http://... unreachable: ..."}``; any other upstream failure before the
   response starts answers ``502`` with ``{"error": "upstream http://... failed: ..."}``; a failure
@@ -34,7 +35,6 @@ import threading
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from typing import Any
 
-import aiohttp
 import anyio.to_thread
 import uvicorn
 import yarl
@@ -42,6 +42,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.middleware import DEFAULT_METHODS, Exchange, RequestFilter
+from modelwatch.capture.upstream import (
+    Body,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamResponse,
+    UpstreamUnreachable,
+)
 from modelwatch.capture.writer import CaptureWriter
 from modelwatch.errors import ConfigurationError
 
@@ -73,9 +80,6 @@ HOP_BY_HOP_HEADERS = frozenset(
 )
 
 RawHeaders = list[tuple[bytes, bytes]]
-
-# aiohttp adds these unless told not to; a proxy sends exactly the client's headers
-_NO_DEFAULT_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class _ClientGone(Exception):
@@ -130,15 +134,17 @@ class ProxyApp:
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError(f"The upstream must be an http:// or https:// URL. Got {upstream!r}.")
         self.upstream = str(url).rstrip("/")
-        self._origin = str(url.origin())
         self._base_path = url.raw_path.rstrip("/")
         self.writer = writer
         self.filter = RequestFilter(paths, methods)
         self.own_writer = own_writer and writer is not None
         self.close_timeout = close_timeout
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
-        self._max_keepalive = max_keepalive_connections
-        self._client: aiohttp.ClientSession | None = None
+        self._pool = UpstreamPool(
+            url,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_idle=max_keepalive_connections,
+        )
         self._started = False
         self._closed = False
 
@@ -158,22 +164,8 @@ class ProxyApp:
 
     async def aclose(self) -> None:
         """Close the connection pool, then an owned writer in a worker thread (idempotent)."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
+        await self._pool.close()
         await anyio.to_thread.run_sync(self.close_writer)
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._client is None:
-            self._client = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=self._max_keepalive),
-                timeout=self._timeout,
-                trust_env=False,  # never route upstream traffic through HTTP(S)_PROXY
-                cookie_jar=aiohttp.DummyCookieJar(),  # keep no cookies
-                auto_decompress=False,
-                skip_auto_headers=_NO_DEFAULT_HEADERS,  # send only the client's headers
-            )
-        return self._client
 
     # -- ASGI ------------------------------------------------------------------------------------
 
@@ -212,16 +204,14 @@ class ProxyApp:
             return None
         return Exchange(writer, scope["headers"], writer.config.max_payload_bytes)
 
-    def _target(self, scope: Scope) -> yarl.URL:
+    def _target(self, scope: Scope) -> str:
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
-        return yarl.URL(
-            self._origin + self._base_path + raw_path + ("?" + query if query else ""), encoded=True
-        )
+        return self._base_path + raw_path + ("?" + query if query else "")
 
     def _request_headers(self, scope: Scope) -> RawHeaders:
         incoming: RawHeaders = list(scope["headers"])
-        headers = end_to_end_headers(incoming, drop=(b"host",))
+        headers = end_to_end_headers(incoming, drop=(b"host", b"expect"))
         client_host = scope["client"][0] if scope.get("client") else None
         forwarded_for = [v for k, v in headers if k == b"x-forwarded-for"]
         headers = [(k, v) for k, v in headers if k not in (b"x-forwarded-for", b"x-forwarded-proto")]
@@ -237,59 +227,44 @@ class ProxyApp:
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = self._exchange_for(scope)
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._request_headers(scope)]
-        body = _request_body(receive, exchange) if _has_body(scope["headers"]) else None
-        gone = False
-
-        async def watched_body() -> AsyncIterator[bytes]:
-            nonlocal gone
-            assert body is not None
-            try:
-                async for chunk in body:
-                    yield chunk
-            except _ClientGone:
-                gone = True
-                raise
-
         try:
-            response = await self._http().request(
-                scope["method"],
-                self._target(scope),
-                headers=headers,
-                data=watched_body() if body is not None else None,
-                allow_redirects=False,
+            body = await _request_body(receive, exchange) if _has_body(scope["headers"]) else None
+            response = await self._pool.request(
+                scope["method"], self._target(scope), self._request_headers(scope), body
             )
-        except (TimeoutError, aiohttp.ClientConnectorError) as exc:
-            if not gone:
-                await self._fail(send, exchange, {"error": f"upstream {self.upstream} unreachable: {exc}"})
+        except _ClientGone:
             return
-        except (aiohttp.ClientError, _ClientGone) as exc:
-            if not gone:
-                await self._fail(send, exchange, {"error": f"upstream {self.upstream} failed: {exc!r}"})
+        except UpstreamUnreachable as exc:
+            await self._fail(send, exchange, {"error": f"upstream {self.upstream} unreachable: {exc}"})
+            return
+        except UpstreamError as exc:
+            await self._fail(send, exchange, {"error": f"upstream {self.upstream} failed: {exc}"})
             return
         try:
             await self._relay(response, send, exchange)
         finally:
             response.release()
 
-    async def _relay(self, response: aiohttp.ClientResponse, send: Send, exchange: Exchange | None) -> None:
+    async def _relay(self, response: UpstreamResponse, send: Send, exchange: Exchange | None) -> None:
         start: Message = {
             "type": "http.response.start",
             "status": response.status,
-            "headers": end_to_end_headers(response.raw_headers),
+            "headers": end_to_end_headers(response.headers),
         }
         try:
             await _send(send, start, exchange)
-            async for chunk in response.content.iter_any():
-                if chunk:
-                    await _send(
-                        send, {"type": "http.response.body", "body": chunk, "more_body": True}, exchange
-                    )
+            async for chunk in response.read():
+                last = response.ended  # the last chunk goes out with more_body=False: one send less
+                await _send(
+                    send, {"type": "http.response.body", "body": chunk, "more_body": not last}, exchange
+                )
+                if last:
+                    return
             await _send(send, {"type": "http.response.body", "body": b"", "more_body": False}, exchange)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:  # the upstream died, or the client left
+        except (UpstreamError, OSError) as exc:  # the upstream died, or the client left
             if exchange is not None:
                 exchange.abort()
-            log.warning("proxied response from %s interrupted: %r", self.upstream, exc)
+            log.warning("proxied response from %s interrupted: %s", self.upstream, exc)
 
     async def _fail(self, send: Send, exchange: Exchange | None, payload: dict[str, str]) -> None:
         if exchange is not None:
@@ -308,19 +283,34 @@ async def _send(send: Send, message: Message, exchange: Exchange | None) -> None
     exchange.finish()
 
 
-async def _request_body(receive: Receive, exchange: Exchange | None) -> AsyncIterator[bytes]:
-    """The client's request body as it arrives, copied into ``exchange``."""
+async def _request_body(receive: Receive, exchange: Exchange | None) -> Body:
+    """The client's request body, copied into ``exchange``: the bytes when its first message holds
+    all of it (the usual case), else a stream of its chunks as they arrive."""
+    message = await _receive_body(receive, exchange)
+    if not message.get("more_body", False):
+        return bytes(message.get("body", b""))
+    return _rest_of_body(message.get("body", b""), receive, exchange)
+
+
+async def _rest_of_body(first: bytes, receive: Receive, exchange: Exchange | None) -> AsyncIterator[bytes]:
+    if first:
+        yield first
     while True:
-        message = await receive()
-        if exchange is not None:
-            exchange.observe_receive(message)
-        if message["type"] == "http.disconnect":
-            raise _ClientGone
+        message = await _receive_body(receive, exchange)
         chunk: bytes = message.get("body", b"")
         if chunk:
             yield chunk
         if not message.get("more_body", False):
             return
+
+
+async def _receive_body(receive: Receive, exchange: Exchange | None) -> Message:
+    message = await receive()
+    if exchange is not None:
+        exchange.observe_receive(message)
+    if message["type"] == "http.disconnect":
+        raise _ClientGone
+    return message
 
 
 class GracefulServer(uvicorn.Server):

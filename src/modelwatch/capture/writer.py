@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import BinaryIO, NamedTuple
@@ -63,6 +63,16 @@ class _Pending(NamedTuple):
 
 
 _POLL = 0.05  # seconds between two rounds of the writer thread
+_BATCH_BYTES = 1 << 20  # bytes of lines the writer gathers before it writes them
+
+
+@dataclass
+class _Lines:
+    """The lines of one drain batch for one hour, with each one's inference time and truncation."""
+
+    lines: list[bytes] = field(default_factory=list)
+    moments: list[datetime] = field(default_factory=list)
+    truncated: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -286,54 +296,85 @@ class CaptureWriter:
         self._close_all()
 
     def _drain(self) -> None:
-        """Write every queued record; the counters are added once for the lot."""
-        written = [0, 0, 0]  # captured, bytes_written, truncated
+        """Write every queued record, in batches of about ``_BATCH_BYTES``.
+
+        Each batch's lines are built while the thread holds the GIL and go out with one ``write()``
+        per file, so the writer gives the GIL back to the request path once per batch and file, not
+        once per buffer-full of lines. The counters are added once per batch.
+        """
         pop = self._queue.popleft
+        batch: dict[datetime, _Lines] = {}
+        size = 0
+        while True:
+            try:
+                item = pop()
+            except IndexError:
+                break
+            try:
+                line, truncated = capture_line(
+                    self.config,
+                    request_body=item.request_body,
+                    request_content_type=item.request_content_type,
+                    response_body=item.response_body,
+                    response_content_type=item.response_content_type,
+                    inference_id=item.inference_id,
+                    custom_attributes=item.custom_attributes,
+                    inference_time=item.inference_time,
+                    event_id=item.event_id,
+                )
+            except Exception:
+                log.exception("capture: cannot build a record")
+                self._counters.add("write_errors")
+                continue
+            moment = item.inference_time
+            hour = datetime(moment.year, moment.month, moment.day, moment.hour, tzinfo=UTC)
+            lines = batch.get(hour)
+            if lines is None:
+                lines = batch[hour] = _Lines()
+            lines.lines.append(line)
+            lines.moments.append(moment)
+            lines.truncated.append(truncated)
+            size += len(line)
+            if size >= _BATCH_BYTES:
+                self._write_batch(batch)
+                batch, size = {}, 0
+        if batch:
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: dict[datetime, _Lines]) -> None:
+        written = [0, 0, 0]  # captured, bytes_written, truncated
         try:
-            while True:
-                try:
-                    item = pop()
-                except IndexError:
-                    return
-                self._write(item, written)
+            for hour, lines in batch.items():
+                self._write_lines(hour, lines, written)
         finally:
             if written[0]:
                 self._counters.add_all(captured=written[0], bytes_written=written[1], truncated=written[2])
 
-    def _write(self, item: _Pending, written: list[int]) -> None:
-        try:
-            line, truncated = capture_line(
-                self.config,
-                request_body=item.request_body,
-                request_content_type=item.request_content_type,
-                response_body=item.response_body,
-                response_content_type=item.response_content_type,
-                inference_id=item.inference_id,
-                custom_attributes=item.custom_attributes,
-                inference_time=item.inference_time,
-                event_id=item.event_id,
-            )
-        except Exception:
-            log.exception("capture: cannot build a record")
-            self._counters.add("write_errors")
-            return
-        moment = item.inference_time
-        hour = datetime(moment.year, moment.month, moment.day, moment.hour, tzinfo=UTC)
-        file = self._files.get(hour) or self._open(hour, moment)
-        if file is None:
-            return
-        try:
-            file.handle.write(line)
-        except OSError as error:
-            self._fail(file, "write", error)
-            return
-        file.size += len(line)
-        file.dirty = True
-        written[0] += 1
-        written[1] += len(line)
-        written[2] += truncated
-        if file.size >= self.config.roll_bytes:
-            self._close(hour)
+    def _write_lines(self, hour: datetime, pending: _Lines, written: list[int]) -> None:
+        """Append the lines to the hour's file, one ``write()`` per file, rolling at ``roll_bytes``."""
+        lines, roll_bytes = pending.lines, self.config.roll_bytes
+        start = 0
+        while start < len(lines):
+            file = self._files.get(hour) or self._open(hour, pending.moments[start])
+            if file is None:
+                return
+            end, size = start, 0
+            while end < len(lines) and file.size + size < roll_bytes:  # at least one line
+                size += len(lines[end])
+                end += 1
+            try:
+                file.handle.write(b"".join(lines[start:end]))
+            except OSError as error:
+                self._fail(file, "write", error)
+                return
+            file.size += size
+            file.dirty = True
+            written[0] += end - start
+            written[1] += size
+            written[2] += sum(pending.truncated[start:end])
+            if file.size >= roll_bytes:
+                self._close(hour)
+            start = end
 
     def _open(self, hour: datetime, inference_time: datetime) -> _OpenFile | None:
         now = datetime.now(UTC)
