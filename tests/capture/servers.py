@@ -251,6 +251,9 @@ def _main() -> None:
     parser.add_argument("--flush-seconds", type=float, default=1.0)
     parser.add_argument("--queue-size", type=int, default=10_000)
     parser.add_argument("--counters-file", type=Path)
+    parser.add_argument(
+        "--writer", choices=("process", "thread"), default="process", help="the middleware's writer"
+    )
     args = parser.parse_args()
 
     counters: dict[str, Any] | None = None
@@ -264,7 +267,9 @@ def _main() -> None:
             queue_size=args.queue_size,
         )
         if args.mode == "middleware":
-            writer = CaptureWriter(config, endpoint=ENDPOINT, variant=VARIANT)
+            writer = CaptureWriter(
+                config, endpoint=ENDPOINT, variant=VARIANT, process=args.writer == "process"
+            )
             app = build_model_app()
             app.add_middleware(CaptureMiddleware, writer=writer, own_writer=True, paths=("/invocations",))
             server = GracefulServer(

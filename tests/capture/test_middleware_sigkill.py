@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from servers import free_port, mixed_request, wait_until_up
 
 SERVERS = Path(__file__).with_name("servers.py")
@@ -62,9 +63,11 @@ class Load:
             thread.join(30)
 
 
-def start_server(destination: Path, counters_file: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    destination: Path, writer: str, counters_file: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    command = [sys.executable, str(SERVERS), "--mode", "middleware", "--port", str(port)]
+    command = [sys.executable, str(SERVERS), "--mode", "middleware", "--port", str(port), "--writer", writer]
     command += ["--destination", str(destination), "--flush-seconds", str(FLUSH_SECONDS)]
     if counters_file is not None:
         command += ["--counters-file", str(counters_file)]
@@ -90,8 +93,9 @@ def ids_on_disk(root: Path, *, allow_torn_tail: bool) -> list[str]:
     return ids
 
 
-def test_sigkill_loses_only_the_last_flush_interval(tmp_path: Path) -> None:
-    process, url = start_server(tmp_path)
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_sigkill_loses_only_the_last_flush_interval(tmp_path: Path, writer: str) -> None:
+    process, url = start_server(tmp_path, writer)
     load = Load(url).start()
     try:
         time.sleep(3.0)
@@ -110,10 +114,11 @@ def test_sigkill_loses_only_the_last_flush_interval(tmp_path: Path) -> None:
     assert settled <= set(on_disk)
 
 
-def test_sigterm_during_load_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_sigterm_during_load_loses_nothing(tmp_path: Path, writer: str) -> None:
     counters_file = tmp_path / "counters.json"
     destination = tmp_path / "capture"
-    process, url = start_server(destination, counters_file)
+    process, url = start_server(destination, writer, counters_file)
     load = Load(url).start()
     try:
         time.sleep(2.0)

@@ -26,6 +26,10 @@ What is recorded:
 
 Capture never changes the response: a failing ``capture`` call is logged and swallowed.
 
+A writer built from ``config`` writes in a sink process (``CaptureWriter(..., process=True)``, see
+:mod:`modelwatch.capture.sink`), so building and writing records does not take the server's GIL; pass
+``writer=CaptureWriter(config, endpoint=...)`` for a writer thread in the server's own process.
+
 Writer lifecycle: a writer built from ``config`` (or one passed with ``own_writer=True``) is started
 on the ASGI lifespan ``startup`` (or lazily on the first sampled request if the server runs no
 lifespan) and closed on lifespan ``shutdown``, after the server has finished its in-flight requests,
@@ -209,7 +213,8 @@ class CaptureMiddleware:
     """Pure ASGI middleware that captures sampled inference requests (see the module docstring).
 
     Give either ``config`` (the middleware builds, starts and closes its own ``CaptureWriter`` for
-    ``endpoint``/``variant``; it raises ``StorageError`` at once if the destination is not writable)
+    ``endpoint``/``variant``, writing in a sink process; it raises ``StorageError`` at once if the
+    destination is not writable)
     or ``writer`` (an existing writer, started and closed by the caller unless ``own_writer=True``).
     """
 
@@ -232,7 +237,7 @@ class CaptureMiddleware:
             if not endpoint:
                 raise ConfigurationError("CaptureMiddleware needs 'endpoint' when it is given a 'config'.")
             assert config is not None
-            writer = CaptureWriter(config, endpoint=endpoint, variant=variant)
+            writer = CaptureWriter(config, endpoint=endpoint, variant=variant, process=True)
             own_writer = True if own_writer is None else own_writer
         self.app = app
         self.writer = writer

@@ -357,10 +357,11 @@ def build_proxy_server(
 ) -> tuple[uvicorn.Server, ProxyApp]:
     """A uvicorn server (not yet running) for a capturing proxy, and its app.
 
-    Builds the ``CaptureWriter`` at once, so an unwritable destination raises ``StorageError`` here.
+    Builds the ``CaptureWriter`` (writing in a sink process) at once, so an unwritable destination
+    raises ``StorageError`` here.
     """
     host, port = parse_listen(listen)
-    writer = CaptureWriter(config, endpoint=endpoint, variant=variant)
+    writer = CaptureWriter(config, endpoint=endpoint, variant=variant, process=True)
     app = ProxyApp(
         upstream,
         writer,

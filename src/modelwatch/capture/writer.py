@@ -33,12 +33,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.counters import CaptureCounters, register_capture_writer, unregister_capture_writer
 from modelwatch.capture.disk import DiskGuard, UsageFunction, is_locked, open_append, probe_folder
 from modelwatch.capture.record import capture_line
+from modelwatch.capture.sink import SinkProcess
 from modelwatch.capture.upload import Uploader
 from modelwatch.errors import ConfigurationError
 from modelwatch.io.storage import is_local, join_uri, local_path
@@ -49,21 +50,17 @@ __all__ = ["CaptureWriter"]
 log = logging.getLogger("modelwatch.capture")
 
 
-class _Pending(NamedTuple):
-    """The raw data of one ``capture()`` call, as queued for the writer thread."""
-
-    request_body: bytes | None
-    request_content_type: str | None
-    response_body: bytes | None
-    response_content_type: str | None
-    inference_id: str | None
-    custom_attributes: str | None
-    inference_time: datetime
-    event_id: str | None
+# One queued capture() call: (request_body, request_content_type, response_body, response_content_type,
+# inference_id, custom_attributes, inference time in UTC epoch seconds, event_id). A plain tuple of plain
+# values, so that a batch of them goes to a sink process in one marshal.dumps.
+_Pending = tuple[
+    bytes | None, str | None, bytes | None, str | None, str | None, str | None, float, str | None
+]
 
 
-_POLL = 0.05  # seconds between two rounds of the writer thread
+_POLL = 0.25  # seconds between two rounds of the writer thread
 _BATCH_BYTES = 1 << 20  # bytes of lines the writer gathers before it writes them
+_FRAME_RECORDS = 1000  # records the thread of a writer with a sink process sends in one frame
 
 
 @dataclass
@@ -85,8 +82,9 @@ class _OpenFile:
     dirty: bool = False
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _epoch(moment: datetime) -> float:
+    """``moment`` in UTC epoch seconds (naive = UTC)."""
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).timestamp()
 
 
 def _check_name(value: str, what: str) -> str:
@@ -104,6 +102,9 @@ class CaptureWriter:
         variant: the production variant (second folder).
         disk_usage: returns the used fraction of the disk of a path; for tests (default: real usage).
         upload_backoff: first and longest wait in seconds between retries of a failed upload.
+        process: build and write the records in a sink process (:mod:`modelwatch.capture.sink`)
+            instead of a thread of this one: the server's GIL is then spent on its requests only.
+            This process keeps the queue, the disk guard and a thread that forwards the queue.
 
     Raises:
         StorageError: the destination folder (or, for ``s3://``, the spool folder) is not writable.
@@ -118,6 +119,7 @@ class CaptureWriter:
         variant: str = "AllTraffic",
         disk_usage: UsageFunction | None = None,
         upload_backoff: tuple[float, float] = (0.5, 30.0),
+        process: bool = False,
     ) -> None:
         self.config = config
         self.endpoint = _check_name(endpoint, "endpoint")
@@ -143,7 +145,19 @@ class CaptureWriter:
         self._lock = threading.Lock()
         self._started = False
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="modelwatch-capture-writer", daemon=True)
+        self._deadline = 0.0  # when close() gives up
+        self._sink: SinkProcess | None = None
+        if process:
+            settings = {
+                "config": config,
+                "endpoint": endpoint,
+                "variant": variant,
+                "upload_backoff": upload_backoff,
+                "log_level": logging.getLogger("modelwatch").getEffectiveLevel(),
+            }
+            self._sink = SinkProcess(settings, self._counters)
+        run = self._run if self._sink is None else self._forward
+        self._thread = threading.Thread(target=run, name="modelwatch-capture-writer", daemon=True)
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -162,6 +176,11 @@ class CaptureWriter:
         """The local folder written to: the destination itself, or the spool of an ``s3://`` one."""
         return self._root
 
+    @property
+    def backlog(self) -> int:
+        """How many records are queued, not yet written (or forwarded to the sink process)."""
+        return len(self._queue)
+
     def start(self) -> None:
         """Start the writer thread (and, for ``s3://``, upload files left in the spool). Idempotent."""
         with self._lock:
@@ -169,14 +188,21 @@ class CaptureWriter:
                 return
             self._started = True
         register_capture_writer(self)  # its counters show at /metrics of a modelwatch app in this process
-        if self._remote:
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._sink is not None:
+            self._sink.start()  # the sink uploads files left in the spool
+        elif self._remote:
             self._uploader.start()
             self._resubmit_spool()
         self._thread.start()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write everything queued, close every file and, for ``s3://``, upload them. Idempotent."""
-        deadline = time.monotonic() + timeout
+        """Write everything queued, close every file and, for ``s3://``, upload them. Idempotent.
+
+        With a sink process: forward what is queued and wait for the sink to write it and end."""
+        self._deadline = deadline = time.monotonic() + timeout
         with self._lock:
             if self._closed:
                 return
@@ -185,18 +211,18 @@ class CaptureWriter:
         unregister_capture_writer(self)  # a closed writer's counters leave /metrics
         if not started:
             self._started = True
-            if self._remote:
-                self._uploader.start()
-                self._resubmit_spool()
-            self._thread.start()
+            self._start_thread()
         self._stop.set()  # wakes the thread at once
         self._thread.join(max(0.0, deadline - time.monotonic()))
         if self._thread.is_alive():
             log.error("capture writer did not finish within %.1f s; records may be lost", timeout)
-        else:
+        elif self._sink is None:
             self._drain()  # records put while the thread was finishing
             self._close_all()
-        if self._remote:
+        elif self._queue:  # put while the thread was finishing, after the sink ended
+            self._counters.add("dropped", len(self._queue))
+            self._queue.clear()
+        if self._remote and self._sink is None:
             self._uploader.close(max(1.0, deadline - time.monotonic()))
 
     def __enter__(self) -> CaptureWriter:
@@ -254,14 +280,14 @@ class CaptureWriter:
                 self._counters.add("dropped")
                 return False
             self._queue.append(
-                _Pending(
+                (
                     request_body,
                     request_content_type,
                     response_body,
                     response_content_type,
                     inference_id,
                     custom_attributes,
-                    _utc(inference_time) if inference_time is not None else datetime.now(UTC),
+                    _epoch(inference_time) if inference_time is not None else time.time(),
                     event_id,
                 )
             )
@@ -295,6 +321,32 @@ class CaptureWriter:
                 break
         self._close_all()
 
+    def _forward(self) -> None:
+        """The thread of a writer with a sink process: every ``_POLL`` seconds, hand what is queued to
+        the sink in one frame and check the disk; at close, the rest, then wait for the sink to end."""
+        assert self._sink is not None
+        while True:
+            stopping = self._stop.wait(min(_POLL, self._guard.interval))
+            try:
+                self._guard.check(time.monotonic())
+                self._send_queued()
+            except Exception:  # keep forwarding whatever happens
+                log.exception("capture writer: unexpected error")
+                self._counters.add("write_errors")
+            if stopping and not self._queue:
+                break
+        self._sink.close(max(1.0, self._deadline - time.monotonic()))
+
+    def _send_queued(self) -> None:
+        assert self._sink is not None
+        pop = self._queue.popleft
+        while self._queue:
+            batch: list[Any] = []
+            for _ in range(min(len(self._queue), _FRAME_RECORDS)):
+                batch.append(pop())
+            if not self._sink.send(batch):
+                self._counters.add("dropped", len(batch))
+
     def _drain(self) -> None:
         """Write every queued record, in batches of about ``_BATCH_BYTES``.
 
@@ -307,26 +359,26 @@ class CaptureWriter:
         size = 0
         while True:
             try:
-                item = pop()
+                request, request_type, response, response_type, inference_id, attributes, at, event_id = pop()
             except IndexError:
                 break
             try:
+                moment = datetime.fromtimestamp(at, UTC)
                 line, truncated = capture_line(
                     self.config,
-                    request_body=item.request_body,
-                    request_content_type=item.request_content_type,
-                    response_body=item.response_body,
-                    response_content_type=item.response_content_type,
-                    inference_id=item.inference_id,
-                    custom_attributes=item.custom_attributes,
-                    inference_time=item.inference_time,
-                    event_id=item.event_id,
+                    request_body=request,
+                    request_content_type=request_type,
+                    response_body=response,
+                    response_content_type=response_type,
+                    inference_id=inference_id,
+                    custom_attributes=attributes,
+                    inference_time=moment,
+                    event_id=event_id,
                 )
             except Exception:
                 log.exception("capture: cannot build a record")
                 self._counters.add("write_errors")
                 continue
-            moment = item.inference_time
             hour = datetime(moment.year, moment.month, moment.day, moment.hour, tzinfo=UTC)
             lines = batch.get(hour)
             if lines is None:
