@@ -2,12 +2,12 @@
 
 * :class:`DataCaptureConfig` / :class:`CaptureMode`: what to capture and where (``from_sagemaker``
   reads SageMaker's ``DataCaptureConfig`` dict).
-* :class:`CaptureWriter`: a non-blocking writer (bounded queue, one thread, hourly files, roll, flush,
-  disk guard, ``s3://`` via a local spool) with :class:`CaptureCounters`.
+* :class:`CaptureWriter`: a non-blocking writer (bounded queue, one thread or a sink process, hourly
+  files, roll, flush, disk guard, ``s3://`` via a local spool) with :class:`CaptureCounters`.
 * :func:`build_record`: one capture record in SageMaker's format.
 * :func:`capture_batch`: the input/output manifests of a batch transform run.
 * :class:`CaptureMiddleware` (ASGI) and the proxy in :mod:`modelwatch.capture.proxy` need the
-  ``capture`` extra (starlette, uvicorn, httpx); they are imported on first use.
+  ``capture`` extra (starlette, uvicorn, httptools); they are imported on first use.
 """
 
 from typing import Any

@@ -19,7 +19,9 @@ counters as a JSON line every ``REPORT_SECONDS`` when they changed, and once at 
 The sink applies backpressure rather than dropping: it stops reading while its writer's queue is full,
 the pipe fills, the forwarding thread waits, and the server's queue (``queue_size``) drops and counts
 what does not fit. A sink that dies is logged, the frame it did not take is counted as dropped, and a
-new sink is started for the next frame (after 1 s, doubling up to 30 s while it keeps failing).
+new sink is started for the next frame (after 1 s, doubling up to 30 s while it keeps failing). Frames
+already in the pipe of a sink that is killed, and its records not yet flushed, are lost with it and not
+counted (as with a killed server in thread mode); its counts are those of its last report.
 """
 
 from __future__ import annotations

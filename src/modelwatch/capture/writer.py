@@ -13,6 +13,10 @@ its inference time. One file per hour folder is open at a time; it is closed aft
 once it holds ``roll_bytes``. Open files are flushed and fsync'ed every ``flush_seconds``, so a killed
 process loses at most that interval (and leaves at most a torn last line, which the reader skips).
 
+With ``process=True`` (what ``CaptureMiddleware`` and the proxy use) this process keeps only the queue, the
+disk guard and a thread that forwards the queue every 50 ms to a sink process, which writes as described
+here (:mod:`modelwatch.capture.sink`).
+
 An ``s3://`` destination is written as the same tree into a local spool; each closed file is uploaded
 (:mod:`modelwatch.capture.upload`) and deleted from the spool after success. Files that a crashed process
 left in the spool are uploaded when the next writer starts. Write errors (e.g. a full disk) are counted
