@@ -1,9 +1,9 @@
 """The capture sink process: writes a server's capture records outside the server's GIL.
 
 ``CaptureWriter(..., process=True)`` (what ``CaptureMiddleware`` and the proxy use) keeps only the queue
-and a forwarding thread in the server: every ``0.05`` s the thread hands the queued raw requests and
-responses to a sink process in one ``marshal`` frame over a pipe (about a microsecond a record), and the
-sink (:func:`main` in a new interpreter), an ordinary thread-mode
+and a forwarding thread in the server: every 0.25 s (at most half the flush interval) the thread hands
+the queued raw requests and responses to a sink process in one ``marshal`` frame over a pipe (about a
+microsecond a record), and the sink (:func:`main` in a new interpreter), an ordinary thread-mode
 :class:`~modelwatch.capture.writer.CaptureWriter`, builds the records and writes, rolls, flushes and
 uploads the files. Building a record costs ~10 µs of Python; in the server's process that time is
 taken from the requests, since the writer thread and the event loop share one GIL.
@@ -47,7 +47,7 @@ __all__ = ["REPORT_SECONDS", "SinkProcess", "main"]
 
 log = logging.getLogger("modelwatch.capture")
 
-REPORT_SECONDS = 0.25  # how often a sink reports its counters (when they changed)
+REPORT_SECONDS = 1.0  # how often a sink reports its counters (when they changed)
 _SINK_CLOSE_SECONDS = 60.0  # how long a sink may take to write and upload what it has once told to end
 _HEADER = 4
 
