@@ -10,31 +10,35 @@
   ``capture`` extra (starlette, uvicorn, httptools); they are imported on first use.
 """
 
-from typing import Any
+import importlib as _importlib
+import typing as _typing
 
-from modelwatch.capture.batch import BatchCaptureResult, add_inference_ids, capture_batch
-from modelwatch.capture.config import CaptureMode, DataCaptureConfig
-from modelwatch.capture.counters import CaptureCounters
-from modelwatch.capture.record import build_record, record_line
-from modelwatch.capture.writer import CaptureWriter
+# imported on first use: a capture sink process, or an app that only adds the middleware, does not load
+# pyarrow (batch capture) or starlette (the middleware, which needs the optional ``capture`` extra)
+_MODULES = {
+    "BatchCaptureResult": "batch",
+    "add_inference_ids": "batch",
+    "capture_batch": "batch",
+    "CaptureMode": "config",
+    "DataCaptureConfig": "config",
+    "CaptureCounters": "counters",
+    "CaptureMiddleware": "middleware",
+    "build_record": "record",
+    "record_line": "record",
+    "CaptureWriter": "writer",
+}
 
-__all__ = [
-    "BatchCaptureResult",
-    "CaptureCounters",
-    "CaptureMiddleware",
-    "CaptureMode",
-    "CaptureWriter",
-    "DataCaptureConfig",
-    "add_inference_ids",
-    "build_record",
-    "capture_batch",
-    "record_line",
-]
+__all__ = sorted(_MODULES)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "CaptureMiddleware":  # lazily: it needs the optional ``capture`` extra
-        from modelwatch.capture.middleware import CaptureMiddleware
+def __getattr__(name: str) -> _typing.Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
-        return CaptureMiddleware
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})

@@ -37,7 +37,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from typing import IO, Any
 
 import modelwatch
@@ -228,28 +227,9 @@ def main() -> None:
     reporter.start()
     try:
         while (frame := _read_frame(0)) is not None:
-            for (
-                request,
-                request_type,
-                response,
-                response_type,
-                inference_id,
-                attributes,
-                at,
-                event_id,
-            ) in marshal.loads(frame):
-                while writer.backlog >= capacity:  # backpressure: the pipe fills, the server's queue drops
-                    time.sleep(0.005)
-                writer.capture(
-                    request_body=request,
-                    request_content_type=request_type,
-                    response_body=response,
-                    response_content_type=response_type,
-                    inference_id=inference_id,
-                    custom_attributes=attributes,
-                    inference_time=datetime.fromtimestamp(at, UTC),
-                    event_id=event_id,
-                )
+            while writer.backlog >= capacity:  # backpressure: the pipe fills, the server's queue drops
+                time.sleep(0.005)
+            writer.enqueue(marshal.loads(frame))  # tuples in the writer queue's own form
     finally:
         writer.close(timeout=_SINK_CLOSE_SECONDS)
         done.set()

@@ -305,6 +305,11 @@ class CaptureWriter:
             self._counters.add("dropped")
             return False
 
+    def enqueue(self, records: list[Any]) -> None:
+        """Queue records already in the queue's tuple form, as a sink process receives them, without
+        :meth:`capture`'s checks (the server that sent them made those) and without a bound."""
+        self._queue.extend(records)
+
     # -- writer thread ----------------------------------------------------------------------------
 
     def _run(self) -> None:

@@ -1,53 +1,52 @@
 """Storage URIs (local, ``s3://``), dataset readers that stream Arrow record batches, and the hourly
-capture and ground-truth files."""
+capture and ground-truth files.
 
-from modelwatch.io.capture import CaptureRead, capture_files, read_capture
-from modelwatch.io.capture_table import CaptureTable, capture_batches
-from modelwatch.io.datasets import Dataset, DatasetFormat, infer_format, read_dataset
-from modelwatch.io.ground_truth import (
-    ground_truth_prefix,
-    parse_ground_truth,
-    read_ground_truth,
-    write_ground_truth,
-)
-from modelwatch.io.hours import hour_files
-from modelwatch.io.parts import DatasetPart, plan_parts
-from modelwatch.io.storage import (
-    exists,
-    filesystem,
-    join_uri,
-    list_files,
-    open_input,
-    read_bytes,
-    read_text,
-    write_bytes,
-    write_text,
-)
+The names below are imported from their modules on first use, so that importing one light module of
+this package (e.g. :mod:`modelwatch.io.storage` in a capture sink process) does not load pyarrow.
+"""
 
-__all__ = [
-    "CaptureRead",
-    "CaptureTable",
-    "Dataset",
-    "DatasetFormat",
-    "DatasetPart",
-    "capture_batches",
-    "capture_files",
-    "exists",
-    "filesystem",
-    "ground_truth_prefix",
-    "hour_files",
-    "infer_format",
-    "join_uri",
-    "list_files",
-    "open_input",
-    "parse_ground_truth",
-    "plan_parts",
-    "read_bytes",
-    "read_capture",
-    "read_dataset",
-    "read_ground_truth",
-    "read_text",
-    "write_bytes",
-    "write_ground_truth",
-    "write_text",
-]
+import importlib as _importlib
+import typing as _typing
+
+_MODULES = {
+    "CaptureRead": "capture",
+    "capture_files": "capture",
+    "read_capture": "capture",
+    "CaptureTable": "capture_table",
+    "capture_batches": "capture_table",
+    "Dataset": "datasets",
+    "DatasetFormat": "datasets",
+    "infer_format": "datasets",
+    "read_dataset": "datasets",
+    "ground_truth_prefix": "ground_truth",
+    "parse_ground_truth": "ground_truth",
+    "read_ground_truth": "ground_truth",
+    "write_ground_truth": "ground_truth",
+    "hour_files": "hours",
+    "DatasetPart": "parts",
+    "plan_parts": "parts",
+    "exists": "storage",
+    "filesystem": "storage",
+    "join_uri": "storage",
+    "list_files": "storage",
+    "open_input": "storage",
+    "read_bytes": "storage",
+    "read_text": "storage",
+    "write_bytes": "storage",
+    "write_text": "storage",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})
