@@ -10,11 +10,13 @@ taken from the requests, since the writer thread and the event loop share one GI
 
 The pipe, one way: a pickled settings frame, then frames of record tuples, each ``<4-byte little-endian
 length><payload>``; end of file means "finish": the sink writes everything it has, closes its files
-(for ``s3://``, uploads them) and exits. It ignores SIGINT and SIGTERM, so Ctrl-C or a service manager's
-stop signal to the whole group still drains: it ends when its server closes the pipe, gracefully or by
-dying (so a SIGKILLed server loses nothing the sink has received). The other way, the sink prints its
-counters as a JSON line every ``REPORT_SECONDS`` when they changed, and once at the end; the server's
-:class:`CaptureCounters` add them to its own (sampled out, dropped at the server, paused).
+(for ``s3://``, uploads them) and exits. It runs at a lower CPU priority than its server (nice +10),
+so that on a shared core requests come first, and it ignores SIGINT and SIGTERM, so Ctrl-C or a service
+manager's stop signal to the whole group still drains: it ends when its server closes the pipe,
+gracefully or by dying (so a SIGKILLed server loses nothing the sink has received). The other way,
+the sink prints its counters as a JSON line every ``REPORT_SECONDS`` when they changed, and once at
+the end; the server's :class:`CaptureCounters` add them to its own (sampled out, dropped at the
+server, paused).
 
 The sink applies backpressure rather than dropping: it stops reading while its writer's queue is full,
 the pipe fills, the forwarding thread waits, and the server's queue (``queue_size``) drops and counts
@@ -42,11 +44,12 @@ from typing import IO, Any
 import modelwatch
 from modelwatch.capture.counters import CaptureCounters
 
-__all__ = ["REPORT_SECONDS", "SinkProcess", "main"]
+__all__ = ["REPORT_SECONDS", "SINK_NICENESS", "SinkProcess", "main"]
 
 log = logging.getLogger("modelwatch.capture")
 
 REPORT_SECONDS = 1.0  # how often a sink reports its counters (when they changed)
+SINK_NICENESS = 10  # added to the sink's nice value: a lower CPU priority than its server's
 _SINK_CLOSE_SECONDS = 60.0  # how long a sink may take to write and upload what it has once told to end
 _HEADER = 4
 
@@ -195,6 +198,8 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when the sink ends: end of file
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):  # background work: on a shared core, requests come first
+        os.nice(SINK_NICENESS)
     first = _read_frame(0)
     if first is None:
         return
