@@ -353,12 +353,15 @@ class CaptureWriter:
         self._sink.close(max(1.0, self._deadline - time.monotonic()))
 
     def _send_queued(self) -> None:
+        """Send what was queued when called, in frames of ``_FRAME_RECORDS`` at most. Not what arrives
+        meanwhile: each pipe write lets the request path take the GIL back, and going on with the few
+        records it queued in that time would cost a forced GIL switch (and a sink wake-up) per frame."""
         assert self._sink is not None
         pop = self._queue.popleft
-        while self._queue:
-            batch: list[Any] = []
-            for _ in range(min(len(self._queue), _FRAME_RECORDS)):
-                batch.append(pop())
+        left = len(self._queue)
+        while left:
+            batch = [pop() for _ in range(min(left, _FRAME_RECORDS))]
+            left -= len(batch)
             if not self._sink.send(batch):
                 self._counters.add("dropped", len(batch))
 
