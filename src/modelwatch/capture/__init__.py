@@ -10,8 +10,7 @@
   ``capture`` extra (starlette, uvicorn, httptools); they are imported on first use.
 """
 
-import importlib as _importlib
-import typing as _typing
+from modelwatch.lazy import lazy_exports as _lazy_exports
 
 # imported on first use: a capture sink process, or an app that only adds the middleware, does not load
 # pyarrow (batch capture) or starlette (the middleware, which needs the optional ``capture`` extra)
@@ -31,14 +30,4 @@ _MODULES = {
 __all__ = sorted(_MODULES)
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULES})
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _MODULES)

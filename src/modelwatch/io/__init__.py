@@ -5,8 +5,7 @@ The names below are imported from their modules on first use, so that importing 
 this package (e.g. :mod:`modelwatch.io.storage` in a capture sink process) does not load pyarrow.
 """
 
-import importlib as _importlib
-import typing as _typing
+from modelwatch.lazy import lazy_exports as _lazy_exports
 
 _MODULES = {
     "CaptureRead": "capture",
@@ -39,14 +38,4 @@ _MODULES = {
 __all__ = sorted(_MODULES)
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULES})
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _MODULES)
