@@ -209,6 +209,50 @@ def test_an_app_error_records_nothing(tmp_path: Path) -> None:
     assert read_records(tmp_path) == []
 
 
+def test_the_request_is_captured_when_the_app_answers_before_reading_it_or_raises_after(
+    tmp_path: Path,
+) -> None:
+    seen: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        # answers first: the middleware reads the body for the capture, the app still gets it after
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/csv")]}
+        )
+        await send({"type": "http.response.body", "body": b"ok\n"})
+        seen.append((await receive())["body"])
+        if scope["path"] == "/raises-after":  # the response went out complete: it is recorded
+            raise RuntimeError("background task failed")
+
+    async def go(writer: CaptureWriter) -> list[int]:
+        transport = httpx.ASGITransport(
+            app=CaptureMiddleware(app, writer=writer, paths=None), raise_app_exceptions=False
+        )
+        async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
+            return [
+                (
+                    await client.post(
+                        path, content=body, headers={"X-Inference-Id": path, "Content-Type": "text/csv"}
+                    )
+                ).status_code
+                for path, body in (("/answers-first", b"1,2\n"), ("/raises-after", b"3,4\n"))
+            ]
+
+    with CaptureWriter(DataCaptureConfig(destination_uri=str(tmp_path)), endpoint=ENDPOINT) as writer:
+        assert asyncio.run(go(writer)) == [200, 200]
+    assert seen == [b"1,2\n", b"3,4\n"]
+    records = {key: [record for _, record in found] for key, found in records_by_id(tmp_path).items()}
+    assert {
+        key: [r["captureData"]["endpointInput"]["data"] for r in found] for key, found in records.items()
+    } == {
+        "/answers-first": ["1,2\n"],
+        "/raises-after": ["3,4\n"],
+    }
+    assert {r["captureData"]["endpointOutput"]["data"] for [r] in records.values()} == {"ok\n"}
+
+
 def test_disk_guard_pauses_capture_but_not_the_endpoint(tmp_path: Path) -> None:
     config = DataCaptureConfig(destination_uri=str(tmp_path), disk_usage_limit=0.0001)
     writer = CaptureWriter(config, endpoint=ENDPOINT)

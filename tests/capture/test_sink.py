@@ -11,7 +11,6 @@ import pytest
 from test_writer import capture, config, files, wait_for
 
 from modelwatch.capture import CaptureWriter
-from modelwatch.capture.sink import SINK_NICENESS
 
 
 def sink_pid(writer: CaptureWriter) -> int:
@@ -49,14 +48,15 @@ def test_a_sink_process_writes_what_a_writer_thread_writes(tmp_path: Path) -> No
     assert path.parent.relative_to(tmp_path / "process").as_posix() == "ep/AllTraffic/2024/03/01/10"
 
 
-def test_a_sink_runs_nicer_ignores_stop_signals_and_ends_when_its_writer_closes(tmp_path: Path) -> None:
+def test_a_sink_runs_at_idle_priority_ignores_stop_signals_and_ends_at_close(tmp_path: Path) -> None:
     writer = CaptureWriter(config(tmp_path), endpoint="ep", process=True)
     writer.start()
     try:
         assert capture(writer, event_id="before")
         wait_for(lambda: writer.counters.snapshot()["captured"] == 1)
-        expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + SINK_NICENESS)
-        assert os.getpriority(os.PRIO_PROCESS, sink_pid(writer)) == expected  # requests come first
+        threads = [int(tid) for tid in os.listdir(f"/proc/{sink_pid(writer)}/task")]
+        assert len(threads) >= 3  # reading, writing, reporting: all only on CPU time requests do not want
+        assert {os.sched_getscheduler(tid) for tid in threads} == {os.SCHED_IDLE}
         for sig in (signal.SIGTERM, signal.SIGINT):
             os.kill(sink_pid(writer), sig)
         assert capture(writer, event_id="after")

@@ -8,9 +8,10 @@ through it untouched::
 
 For each HTTP request whose method (``POST``/``PUT`` by default) and path (``paths``; ``None`` =
 any) select it, the writer makes one sampling decision first, so an unsampled request costs one
-random draw. A sampled request gets an ``Exchange``: the request body chunks are copied as the app
-reads them and the response body chunks as they go out to the client, and once the last response
-chunk has been handed to the server, ``CaptureWriter.capture`` queues the record (it never blocks).
+random draw. A sampled request gets an ``Exchange``, which the app is given as its ``receive`` and
+``send``: the request body chunks are kept as the app reads them and the response body chunks as they
+go out to the client (references, not copies), and once the app has returned,
+``CaptureWriter.capture`` queues the record (it never blocks).
 
 What is recorded:
 
@@ -22,7 +23,9 @@ What is recorded:
   attributes from ``X-Amzn-SageMaker-Custom-Attributes``, the inference time is the request's
   arrival (UTC);
 * nothing is recorded when the client disconnects before the response is complete, when the app
-  raises, or when the response never completes; the request body is what the app read of it.
+  raises before it is complete, or when it never completes (a response that went out complete is
+  recorded even if the app raises afterwards, e.g. in a background task); the request body is what
+  the app read of it.
 
 Capture never changes the response: a failing ``capture`` call is logged and swallowed.
 
@@ -43,9 +46,9 @@ close unless ``own_writer=True``.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
-from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Collection, Iterable
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -137,7 +140,7 @@ class Exchange:
 
     def __init__(self, writer: CaptureWriter, request_headers: Headers, max_payload_bytes: int) -> None:
         self.writer = writer
-        self.inference_time = datetime.now(UTC)
+        self.inference_time = time.time()  # epoch seconds: the request's arrival
         found = _first_values(request_headers, _WANTED)
         self.request_content_type = found.get(b"content-type")
         self.inference_id = found.get(INFERENCE_ID_HEADERS[0], found.get(INFERENCE_ID_HEADERS[1]))
@@ -171,7 +174,10 @@ class Exchange:
         """Note the response content type and copy a response body chunk."""
         kind = message["type"]
         if kind == "http.response.start":
-            self.response_content_type = header_value(message.get("headers", ()), b"content-type")
+            for key, value in message.get("headers", ()):
+                if key.lower() == b"content-type":
+                    self.response_content_type = value.decode("latin-1")
+                    break
         elif kind == "http.response.body":
             body = message.get("body", b"")
             room = self._response_room
@@ -207,6 +213,49 @@ class Exchange:
         except Exception:  # capture must never affect the response
             log.exception("data capture failed; the response was not affected")
             return False
+
+
+class _Tee(Exchange):
+    """An exchange that is also the app's ``receive`` and ``send``: it observes each message on its way.
+
+    ``send`` is a plain function returning the server's own ``send`` awaitable (no coroutine of its
+    own per message); the record is queued by ``finish`` once the app has returned."""
+
+    __slots__ = ("_drained", "_receive", "_send")
+
+    def __init__(
+        self, writer: CaptureWriter, headers: Headers, max_payload_bytes: int, receive: Receive, send: Send
+    ) -> None:
+        super().__init__(writer, headers, max_payload_bytes)
+        self._receive = receive
+        self._send = send
+        self._drained: deque[Message] = deque()
+
+    async def receive(self) -> Message:
+        if self._drained:
+            return self._drained.popleft()
+        message = await self._receive()
+        self.observe_receive(message)
+        return message
+
+    def send(self, message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start" and not (self.request_complete or self.aborted):
+            return self._read_rest_then_send(message)
+        self.observe_send(message)
+        return self._send(message)
+
+    async def _read_rest_then_send(self, message: Message) -> None:
+        """The app answers without having read the whole request body (it may not need it): read the
+        rest now, while the server still delivers it, so the capture holds the request; the app gets
+        the same messages if it asks for them later."""
+        while not self.request_complete and not self.aborted:
+            message_in = await self._receive()
+            self.observe_receive(message_in)
+            self._drained.append(message_in)
+            if message_in["type"] != "http.request":
+                break
+        self.observe_send(message)
+        await self._send(message)
 
 
 class CaptureMiddleware:
@@ -252,43 +301,16 @@ class CaptureMiddleware:
         if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
             return
-        exchange = self._exchange_for(scope)
+        exchange = self._exchange_for(scope, receive, send)
         if exchange is None:
             await self.app(scope, receive, send)
             return
-
-        drained: deque[Message] = deque()
-
-        async def tee_receive() -> Message:
-            if drained:
-                return drained.popleft()
-            message = await receive()
-            exchange.observe_receive(message)
-            return message
-
-        async def tee_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # The app answers without having read the whole request body (it may not need it):
-                # read the rest now, while the server still delivers it, so the capture holds the
-                # request; the app gets the same messages if it asks for them later.
-                while not exchange.request_complete and not exchange.aborted:
-                    message_in = await receive()
-                    exchange.observe_receive(message_in)
-                    drained.append(message_in)
-                    if message_in["type"] != "http.request":
-                        break
-            exchange.observe_send(message)
-            await send(message)
-            if exchange.response_complete:
-                exchange.finish()
-
         try:
-            await self.app(scope, tee_receive, tee_send)
-        except BaseException:
-            exchange.abort()
-            raise
+            await self.app(scope, exchange.receive, exchange.send)
+        finally:  # recorded when the response went out complete, even if the app raised after it
+            exchange.finish()
 
-    def _exchange_for(self, scope: Scope) -> Exchange | None:
+    def _exchange_for(self, scope: Scope, receive: Receive, send: Send) -> _Tee | None:
         """A new exchange when this request is selected and sampled, else None."""
         if self._closed or not self.config.enable_capture or not self.filter.matches(scope):
             return None
@@ -300,7 +322,7 @@ class CaptureMiddleware:
         except Exception:
             log.exception("data capture sampling failed; the request is served without capture")
             return None
-        return Exchange(self.writer, scope["headers"], self.config.max_payload_bytes)
+        return _Tee(self.writer, scope["headers"], self.config.max_payload_bytes, receive, send)
 
     def start(self) -> None:
         """Start an owned writer (idempotent); a caller's writer is left alone."""

@@ -90,8 +90,10 @@ class _OpenFile:
     dirty: bool = False
 
 
-def _epoch(moment: datetime) -> float:
-    """``moment`` in UTC epoch seconds (naive = UTC)."""
+def _epoch(moment: datetime | float) -> float:
+    """``moment`` in UTC epoch seconds: a datetime (naive = UTC) or epoch seconds already."""
+    if isinstance(moment, int | float):
+        return float(moment)
     return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).timestamp()
 
 
@@ -266,14 +268,14 @@ class CaptureWriter:
         response_content_type: str | None,
         inference_id: str | None = None,
         custom_attributes: str | None = None,
-        inference_time: datetime | None = None,
+        inference_time: datetime | float | None = None,
         event_id: str | None = None,
     ) -> bool:
         """Queue one invocation for writing; never blocks, never raises. ``False`` if not queued.
 
         Not queued: capture disabled, the disk guard on (counted ``paused``), the queue full or the
         writer closed (counted ``dropped``). It does not sample: call :meth:`sample` first.
-        ``inference_time`` defaults to now.
+        ``inference_time`` (a datetime, naive = UTC, or epoch seconds) defaults to now.
         """
         try:
             if not self.config.enable_capture:
@@ -295,7 +297,7 @@ class CaptureWriter:
                     response_content_type,
                     inference_id,
                     custom_attributes,
-                    _epoch(inference_time) if inference_time is not None else time.time(),
+                    time.time() if inference_time is None else _epoch(inference_time),
                     event_id,
                 )
             )
