@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from test_writer import capture, config, files, wait_for
 
-from modelwatch.capture import CaptureWriter
+from modelwatch.capture import CaptureWriter, sink
 
 
 def sink_pid(writer: CaptureWriter) -> int:
-    process = writer._sink._process  # type: ignore[union-attr]
-    assert process is not None
-    return int(process.pid)
+    """The sink process that takes the writer's frames now."""
+    return writer._sink.pids[0]  # type: ignore[union-attr]
 
 
 def lines_of(root: Path) -> list[bytes]:
@@ -88,3 +87,59 @@ def test_a_dead_sink_is_replaced_and_what_it_lost_is_counted(
     assert snapshot["captured"] == len(written)
     assert any(b'"eventId":"last"' in line for line in written)
     assert any("capture sink" in r.getMessage() and "is gone" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("body_size", "why"), [(200, "KiB unread"), (64 * 1024, "its pipe stayed full")], ids=["behind", "full"]
+)
+def test_a_starved_background_sink_hands_over_to_a_nice_one_and_back_losing_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    body_size: int,
+    why: str,
+) -> None:
+    # behind: its oldest unread frame is older than STARVED_SECONDS; full: a frame cannot go into its
+    # full pipe within STARVED_SECONDS (it gets part of one, which it drops: the new sink gets it whole)
+    monkeypatch.setattr(sink, "STARVED_SECONDS", 1.0)
+    monkeypatch.setattr(sink, "CALM_SECONDS", 0.5)
+    writer = CaptureWriter(config(tmp_path, flush_seconds=0.1), endpoint="ep", process=True)
+    handle = writer._sink
+    assert handle is not None
+    sent = 0
+
+    def one() -> bool:
+        nonlocal sent
+        sent += 1
+        return capture(writer, body=b"x" * body_size, event_id=f"e{sent}")
+
+    writer.start()
+    try:
+        wait_for(lambda: one() and writer.counters.snapshot()["captured"] >= 1)
+        starved = sink_pid(writer)
+        assert handle.background
+        os.kill(starved, signal.SIGSTOP)  # a background sink that gets no CPU: its pipe fills
+        try:
+            wait_for(lambda: one() and handle.background is False)
+            taking_over = sink_pid(writer)
+            assert taking_over != starved and starved in handle.pids  # it finishes later
+            assert os.sched_getscheduler(taking_over) == os.SCHED_OTHER  # once it has its settings:
+            wait_for(
+                lambda: os.getpriority(os.PRIO_PROCESS, taking_over) > os.getpriority(os.PRIO_PROCESS, 0)
+            )
+        finally:
+            os.kill(starved, signal.SIGCONT)
+        # the nice sink keeps up for CALM_SECONDS: a background sink takes over again
+        wait_for(lambda: one() and handle.background is True and sink_pid(writer) != taking_over)
+        wait_for(lambda: os.sched_getscheduler(sink_pid(writer)) == os.SCHED_IDLE)
+        wait_for(lambda: handle.pids == [sink_pid(writer)])  # the other two wrote what they had and ended
+    finally:
+        writer.close()
+    written = lines_of(tmp_path)
+    assert sorted(line.split(b'"eventId":"')[1].split(b'"')[0].decode() for line in written) == sorted(
+        f"e{i}" for i in range(1, sent + 1)
+    )
+    snapshot = writer.counters.snapshot()
+    assert snapshot["captured"] == len(written) == sent
+    assert snapshot["dropped"] == 0
+    assert any("gets no CPU" in r.getMessage() and why in r.getMessage() for r in caplog.records)

@@ -43,10 +43,10 @@ class CaptureCounters:
     upload_failures: int = 0
     write_errors: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    # what the writer's sink processes reported (see modelwatch.capture.sink): the live one, and the sum
-    # of the ones before it
-    _sink: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
-    _sink_before: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # what the writer's sink processes reported (see modelwatch.capture.sink): the live ones by number,
+    # and the sum of the ended ones
+    _sinks: dict[int, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
+    _sinks_ended: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to the counter ``name`` (under the lock)."""
@@ -60,25 +60,25 @@ class CaptureCounters:
                 setattr(self, name, getattr(self, name) + amount)
 
     def snapshot(self) -> dict[str, int]:
-        """Every counter, read together under the lock (a sink process's counts included)."""
+        """Every counter, read together under the lock (the sink processes' counts included)."""
         with self._lock:
+            reported = [self._sinks_ended, *self._sinks.values()]
             return {
-                f.name: getattr(self, f.name) + self._sink.get(f.name, 0) + self._sink_before.get(f.name, 0)
+                f.name: getattr(self, f.name) + sum(counts.get(f.name, 0) for counts in reported)
                 for f in fields(self)
                 if not f.name.startswith("_")
             }
 
-    def set_sink(self, counts: dict[str, int]) -> None:
-        """The latest counts reported by the writer's sink process (they replace its earlier report)."""
+    def set_sink(self, sink: int, counts: dict[str, int]) -> None:
+        """The latest counts reported by sink process number ``sink`` (they replace its earlier report)."""
         with self._lock:
-            self._sink = dict(counts)
+            self._sinks[sink] = dict(counts)
 
-    def retire_sink(self) -> None:
-        """The sink process ended: keep its last counts, and count its successor's from zero."""
+    def retire_sink(self, sink: int) -> None:
+        """Sink process number ``sink`` ended: its last counts stay in the totals."""
         with self._lock:
-            for name, value in self._sink.items():
-                self._sink_before[name] = self._sink_before.get(name, 0) + value
-            self._sink = {}
+            for name, value in self._sinks.pop(sink, {}).items():
+                self._sinks_ended[name] = self._sinks_ended.get(name, 0) + value
 
 
 # -- the writers of this process, for Prometheus ------------------------------------------------

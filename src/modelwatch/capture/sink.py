@@ -19,9 +19,11 @@ server, paused).
 
 The sink runs only on CPU time nothing else wants: under Linux's ``SCHED_IDLE`` policy (elsewhere at
 nice +10), any waking request thread preempts it at once. (A nice value is not enough: at one
-connection a sink at nice +10 still added ~0.4 ms to the server's p99, at ``SCHED_IDLE`` nothing
-measurable.) The price: while every core is busy serving requests, the sink gets almost no CPU, falls
-behind, and the server's queue drops and counts records, never the requests.
+connection a sink at nice +10 added ~0.4 ms to the server's p99 over 30 s of requests, one at
+``SCHED_IDLE`` nothing measurable.) While every core is busy, such a sink gets almost no CPU: once it
+is ``STARVED_SECONDS`` behind, a sink at nice +10 takes over (and, once that one has kept up for
+``CALM_SECONDS``, a background one again); see :class:`SinkProcess`. A process cannot leave
+``SCHED_IDLE`` without privileges, hence a new process rather than a change of policy.
 
 The sink applies backpressure rather than dropping: it stops reading while its writer's queue is full,
 the pipe fills, the forwarding thread waits, and the server's queue (``queue_size``) drops and counts
@@ -33,27 +35,37 @@ counted (as with a killed server in thread mode); its counts are those of its la
 
 from __future__ import annotations
 
+import array
 import contextlib
+import fcntl
+import itertools
 import json
 import logging
 import marshal
 import os
 import pickle
+import select
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import IO, Any
 
 import modelwatch
 from modelwatch.capture.counters import CaptureCounters
 
-__all__ = ["REPORT_SECONDS", "SINK_NICENESS", "SinkProcess", "main", "run_in_background"]
+__all__ = ["CALM_SECONDS", "REPORT_SECONDS", "SINK_NICENESS", "STARVED_SECONDS", "SinkProcess", "main"]
 
 log = logging.getLogger("modelwatch.capture")
 
 REPORT_SECONDS = 1.0  # how often a sink reports its counters (when they changed)
+STARVED_SECONDS = 2.0  # a background sink this far behind its pipe gets no CPU: hand over
+CALM_SECONDS = 60.0  # how long a sink at nice +SINK_NICENESS keeps up before a background one takes over
+_PIPE_BYTES = 1024 * 1024  # the pipe to a sink holds a few seconds of frames (Linux)
 SINK_NICENESS = 10  # where there is no SCHED_IDLE: added to the sink's nice value
 _SINK_CLOSE_SECONDS = 60.0  # how long a sink may take to write and upload what it has once told to end
 _HEADER = 4
@@ -63,62 +75,178 @@ def _frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(_HEADER, "little") + payload
 
 
+@dataclass
+class _Sink:
+    """One sink process, as its server sees it."""
+
+    number: int  # its key in the counters
+    process: subprocess.Popen[bytes]
+    background: bool  # at idle priority (else at nice +SINK_NICENESS)
+    reader: threading.Thread | None = None
+
+    @property
+    def fd(self) -> int:
+        assert self.process.stdin is not None
+        return self.process.stdin.fileno()
+
+    def unread(self) -> int:
+        """Bytes in its pipe it has not read yet."""
+        found = array.array("i", [0])
+        try:
+            fcntl.ioctl(self.fd, termios.FIONREAD, found)
+        except OSError:
+            return 0
+        return found[0]
+
+    def end(self) -> None:
+        """Close its pipe: it writes what it has and exits."""
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+
+
 class SinkProcess:
-    """The server's end of a sink process: ``send`` record tuples, ``close`` to drain and end it."""
+    """The server's end of its sink processes: ``send`` record tuples, ``close`` to drain and end them.
+
+    Frames go to one sink at a time. A background (idle-priority) sink that is ``STARVED_SECONDS``
+    behind (the oldest byte in its pipe was written that long ago, or a frame could not go into its
+    full pipe in that time) is getting no CPU: it is told to end (it writes what it has whenever a core
+    is free; a frame it got only part of, it drops, and the new sink gets the whole) and a sink at
+    nice +``SINK_NICENESS`` takes over, so that a server whose cores are all busy still captures
+    everything, at the cost of a little CPU. Once that sink has kept up for ``CALM_SECONDS``, a
+    background sink takes over again."""
 
     def __init__(self, settings: dict[str, Any], counters: CaptureCounters) -> None:
-        self._settings = pickle.dumps(settings)
+        self._settings = settings
         self._counters = counters
-        self._process: subprocess.Popen[bytes] | None = None
-        self._reader: threading.Thread | None = None
+        self._current: _Sink | None = None
+        self._ending: list[_Sink] = []  # handed over: writing what they have, then exiting
+        self._numbers = itertools.count()
         self._retry_at = 0.0
         self._backoff = 1.0
+        self._calm_since = 0.0
+        self._recent: deque[tuple[float, int]] = deque()  # (when, bytes) of the frames sent lately
+        self._recent_bytes = 0
+
+    @property
+    def background(self) -> bool | None:
+        """Whether the sink taking frames runs at idle priority (None: no sink is running)."""
+        return None if self._current is None else self._current.background
+
+    @property
+    def pids(self) -> list[int]:
+        """The running sink processes: the one taking frames first, then those finishing."""
+        sinks = ([self._current] if self._current is not None else []) + self._ending
+        return [sink.process.pid for sink in sinks if sink.process.poll() is None]
 
     def start(self) -> None:
-        """Start the sink process (if none is running)."""
-        if self._process is None:
-            self._spawn()
+        """Start a sink process (if none is running)."""
+        if self._current is None:
+            self._replace(background=True)
 
     def send(self, records: list[Any]) -> bool:
-        """Hand ``records`` to the sink (blocks while the pipe is full); False if no sink took them."""
-        if self._process is None:
-            if time.monotonic() < self._retry_at:
-                return False
-            self._spawn()
-        assert self._process is not None and self._process.stdin is not None
+        """Hand ``records`` to a sink (waits while its pipe is full); False if no sink took them."""
+        if self._current is None and (time.monotonic() < self._retry_at or not self._replace(True)):
+            return False
+        frame = _frame(marshal.dumps(records))
+        self._balance()
+        sink = self._current
         try:
-            _write_all(self._process.stdin.fileno(), _frame(marshal.dumps(records)))
+            if sink is not None and not _write_within(
+                sink.fd, frame, STARVED_SECONDS if sink.background else None
+            ):
+                self._starved(sink, "its pipe stayed full")  # it drops the part it got
+                sink = self._current
+                if sink is not None:
+                    _write_within(sink.fd, frame, None)
         except OSError as error:
             self._lost(error)
             return False
+        if sink is None:
+            return False
+        self._wrote(len(frame))
         self._backoff = 1.0
         return True
 
-    def close(self, timeout: float) -> bool:
-        """Tell the sink to finish and wait up to ``timeout`` s; True when it ended cleanly."""
-        process, self._process = self._process, None
-        if process is None:
-            return True
-        assert process.stdin is not None
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-        try:
-            code = process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.error(
-                "capture sink %d did not finish within %.1f s; it goes on in the background",
-                process.pid,
-                timeout,
-            )
-            return False
-        if self._reader is not None:
-            self._reader.join(5.0)
-        self._counters.retire_sink()
-        if code != 0:
-            log.error("capture sink %d ended with exit code %d", process.pid, code)
-        return code == 0
+    def _wrote(self, size: int) -> None:
+        self._recent.append((time.monotonic(), size))
+        self._recent_bytes += size
 
-    def _spawn(self) -> None:
+    def close(self, timeout: float) -> bool:
+        """Tell every sink to finish and wait up to ``timeout`` s; True when all ended cleanly."""
+        deadline = time.monotonic() + timeout
+        sinks = ([self._current] if self._current is not None else []) + self._ending
+        self._current, self._ending = None, []
+        clean = True
+        for sink in sinks:
+            sink.end()
+        for sink in sinks:
+            try:
+                code = sink.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.error(
+                    "capture sink %d did not finish within %.1f s; it goes on in the background",
+                    sink.process.pid,
+                    timeout,
+                )
+                clean = False
+                continue
+            if sink.reader is not None:
+                sink.reader.join(5.0)
+            if code != 0:
+                log.error("capture sink %d ended with exit code %d", sink.process.pid, code)
+                clean = False
+        return clean
+
+    def _balance(self) -> None:
+        """Hand over to a sink at nice +SINK_NICENESS when the background one starves, and back when
+        that one has kept up for CALM_SECONDS; let sinks that finished go."""
+        self._ending = [sink for sink in self._ending if sink.process.poll() is None]
+        now = time.monotonic()
+        while self._recent and self._recent[0][0] < now - STARVED_SECONDS:
+            self._recent_bytes -= self._recent.popleft()[1]
+        current = self._current
+        if current is None:
+            return
+        unread = current.unread()
+        if current.background:
+            if unread > self._recent_bytes:  # a pipe is first in, first out: its oldest byte is older
+                self._starved(current, f"{unread // 1024} KiB unread")
+        elif unread > self._recent_bytes // 2:
+            self._calm_since = now
+        elif now - self._calm_since >= CALM_SECONDS:
+            log.info("capture sink %d kept up: a background sink takes over", current.process.pid)
+            self._replace(background=True)
+
+    def _starved(self, sink: _Sink, why: str) -> None:
+        log.warning(
+            "capture sink %d gets no CPU (%s for %.1f s): it finishes when a core is free, and a sink "
+            "at nice +%d takes over",
+            sink.process.pid,
+            why,
+            STARVED_SECONDS,
+            SINK_NICENESS,
+        )
+        self._replace(background=False)
+        self._calm_since = time.monotonic()
+
+    def _replace(self, background: bool) -> bool:
+        """A new sink takes the frames; the one before (if any) ends once it has written what it has.
+        False (logged, retried later) if the new one could not start."""
+        if self._current is not None:
+            self._current.end()
+            self._ending.append(self._current)
+        self._current = None
+        self._recent.clear()
+        self._recent_bytes = 0
+        try:
+            self._current = self._spawn(background)
+        except OSError as error:
+            self._lost(error)
+            return False
+        return True
+
+    def _spawn(self, background: bool) -> _Sink:
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(modelwatch.__file__)))
         path = os.environ.get("PYTHONPATH")
         env = dict(os.environ, PYTHONPATH=package_root + (os.pathsep + path if path else ""))
@@ -129,55 +257,71 @@ class SinkProcess:
             env=env,
             close_fds=True,
         )
-        assert process.stdin is not None and process.stdout is not None
-        self._process = process
-        self._reader = threading.Thread(
+        sink = _Sink(next(self._numbers), process, background)
+        with contextlib.suppress(OSError, AttributeError):  # Linux: room for a few seconds of frames
+            fcntl.fcntl(sink.fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)  # type: ignore[attr-defined]
+        os.set_blocking(sink.fd, False)  # writes wait in select(), with a time limit
+        assert process.stdout is not None
+        sink.reader = threading.Thread(
             target=self._read_reports,
-            args=(process.stdout,),
+            args=(sink.number, process.stdout),
             name="modelwatch-capture-sink-reports",
             daemon=True,
         )
-        self._reader.start()
-        try:
-            _write_all(process.stdin.fileno(), _frame(self._settings))
-        except OSError as error:
-            self._lost(error)
+        sink.reader.start()
+        # a sink taking over from a running one leaves the spool's files to it
+        settings = dict(self._settings, background=background, resubmit_spool=not self._ending)
+        self._current = sink  # what _lost reports if it cannot take its settings
+        frame = _frame(pickle.dumps(settings))
+        _write_within(sink.fd, frame, None)
+        self._wrote(len(frame))
+        return sink
 
-    def _read_reports(self, stream: IO[bytes]) -> None:
+    def _read_reports(self, number: int, stream: IO[bytes]) -> None:
         with stream:
             for line in stream:
                 try:
-                    self._counters.set_sink(json.loads(line)["counters"])
+                    self._counters.set_sink(number, json.loads(line)["counters"])
                 except (ValueError, KeyError, TypeError):
                     log.warning("capture sink: unexpected report %r", line[:200])
+        self._counters.retire_sink(number)  # it ended: its last report stays in the totals
 
     def _lost(self, error: OSError) -> None:
-        process, self._process = self._process, None
-        code = process.poll() if process is not None else None
+        """The current sink is gone (or could not start): drop it, and start the next one later."""
+        sink, self._current = self._current, None
         log.error(
             "capture sink %s is gone (%s, exit code %s); its frame is dropped, a new sink starts in %.0f s",
-            process.pid if process is not None else "?",
+            sink.process.pid if sink is not None else "?",
             error,
-            code,
+            sink.process.poll() if sink is not None else None,
             self._backoff,
         )
-        if process is not None:
-            if process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()
+        if sink is not None:
+            sink.end()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5.0)
-            if self._reader is not None:
-                self._reader.join(5.0)
-        self._counters.retire_sink()
+                sink.process.wait(5.0)
+            if sink.reader is not None:
+                sink.reader.join(5.0)
         self._retry_at = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, 30.0)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_within(fd: int, data: bytes, seconds: float | None) -> bool:
+    """Write all of ``data`` to the non-blocking ``fd``; False if it took more than ``seconds``
+    (None: no limit), with part of it written."""
     view = memoryview(data)
+    deadline = None if seconds is None else time.monotonic() + seconds
     while view:
-        view = view[os.write(fd, view) :]
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return False
+        select.select([], [fd], [], left)
+    return True
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -197,14 +341,15 @@ def _read_frame(fd: int) -> bytes | None:
     return None if header is None else _read_exactly(fd, int.from_bytes(header, "little"))
 
 
-def run_in_background() -> None:
-    """Give the calling thread, and the threads it starts from now on, only CPU time nothing else
-    wants: ``SCHED_IDLE`` (Linux), else nice +``SINK_NICENESS``."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.nice(SINK_NICENESS)
+def _lower_priority(background: bool) -> None:
+    """The calling thread, and the threads it starts from now on: only CPU time nothing else wants
+    when ``background`` (``SCHED_IDLE``, Linux), else (or without ``SCHED_IDLE``) nice +SINK_NICENESS."""
+    if background:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+    with contextlib.suppress(OSError):
+        os.nice(SINK_NICENESS)
 
 
 def main() -> None:
@@ -213,11 +358,11 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when the sink ends: end of file
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    run_in_background()  # before any thread starts: they inherit it
     first = _read_frame(0)
     if first is None:
         return
     settings = pickle.loads(first)
+    _lower_priority(settings["background"])  # before any thread starts: they inherit it
     logging.basicConfig(
         level=settings["log_level"], format="%(asctime)s %(levelname)s %(name)s [capture sink] %(message)s"
     )
@@ -226,6 +371,7 @@ def main() -> None:
         endpoint=settings["endpoint"],
         variant=settings["variant"],
         upload_backoff=settings["upload_backoff"],
+        resubmit_spool=settings["resubmit_spool"],
     )
     capacity = writer.config.queue_size
     done = threading.Event()

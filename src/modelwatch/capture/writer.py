@@ -115,6 +115,8 @@ class CaptureWriter:
         process: build and write the records in a sink process (:mod:`modelwatch.capture.sink`)
             instead of a thread of this one: the server's GIL is then spent on its requests only.
             This process keeps the queue, the disk guard and a thread that forwards the queue.
+        resubmit_spool: for ``s3://``, ``start`` uploads the files a crashed writer left in the spool;
+            off for a sink process that takes over from a running one (those files are its).
 
     Raises:
         StorageError: the destination folder (or, for ``s3://``, the spool folder) is not writable.
@@ -130,8 +132,10 @@ class CaptureWriter:
         disk_usage: UsageFunction | None = None,
         upload_backoff: tuple[float, float] = (0.5, 30.0),
         process: bool = False,
+        resubmit_spool: bool = True,
     ) -> None:
         self.config = config
+        self._resubmit = resubmit_spool
         self.endpoint = _check_name(endpoint, "endpoint")
         self.variant = _check_name(variant, "variant")
         self._counters = CaptureCounters()
@@ -205,7 +209,8 @@ class CaptureWriter:
             self._sink.start()  # the sink uploads files left in the spool
         elif self._remote:
             self._uploader.start()
-            self._resubmit_spool()
+            if self._resubmit:
+                self._resubmit_spool()
         self._thread.start()
 
     def close(self, timeout: float = 10.0) -> None:
