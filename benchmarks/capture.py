@@ -10,21 +10,21 @@ figures are printed too. At one connection, the percentiles are those of all the
 pooled (each round reports its 1000 quantiles): a 3 s round's own p99 rests on ~40 requests. After a
 graceful shutdown it prints the capture writer's counters (captured, dropped).
 
-Even paired rounds stay noisy here: the two cores of the VM change speed independently, so a server
-on one core can be 40 % slower than the same server on the other at the same moment. The last table is
-therefore a same-core A/B: the no-capture and the middleware servers (every thread) pinned to one CPU,
-both loaded at once by two ``wrk -c16`` pinned to the other, ``--ab-rounds`` times; each server's CPU
-seconds per request (its forwarding thread included) and the median of the paired ratios. The
-middleware's capture sink process (``CaptureWriter(process=True)``) is pinned to the other CPU, with
-the load generators, and its CPU per request is printed apart. Both servers share
-one core, so each runs slower than alone, but they share its speed and caches, which cancels the drift.
+The two cores of the VM change speed independently (a server on one core can be 40 % slower than the
+same server on the other at the same moment), so the servers compared are pinned (every thread) to
+the last CPU, and ``wrk``, the capture sink processes (``CaptureWriter(process=True)``) and the proxy
+(whose upstream is the no-capture server) to the first. Even so, sequential rounds stay noisy. The last
+table is therefore a same-core A/B: the no-capture and the middleware servers loaded at once by two
+``wrk -c16``, ``--ab-rounds`` times; each server's CPU seconds per request (its forwarding thread
+included) and the median of the paired ratios; the middleware's sink's CPU per request is printed
+apart. Both servers share one core, so each runs slower than alone, but they share its speed and
+caches, which cancels the drift.
 Run: ``python benchmarks/capture.py [--seconds 30 --rounds 10]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -51,6 +51,7 @@ QUANTILES_LUA = """done = function(summary, latency, requests)
 end
 """
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+CPUS = sorted(os.sched_getaffinity(0))
 
 
 @dataclass
@@ -91,6 +92,8 @@ def _ms(text: str) -> float:
 
 def run_wrk(name: str, url: str, seconds: int, script: Path, connections: int = 16) -> Result:
     command = [WRK, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    if len(CPUS) > 1:
+        command = ["taskset", "-c", str(CPUS[0]), *command]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
@@ -155,6 +158,9 @@ def main() -> None:
             "middleware": f"http://127.0.0.1:{middleware_port}/invocations",
             "proxy": f"http://127.0.0.1:{proxy_port}/invocations",
         }
+        # The VM's cores run at different speeds: the servers compared share the last one; the load
+        # generators, the capture sinks and the proxy (whose upstream is the no-capture server) the first.
+        pin_layout(servers=[plain, middleware], generator_side=[proxy])
         per_round = max(1, args.seconds // args.rounds)
         loaded: dict[str, list[Result]] = {name: [] for name in urls}
         single: dict[str, list[Result]] = {name: [] for name in urls}
@@ -233,21 +239,32 @@ def _pin(pid: int, cpus: set[int]) -> None:
         os.sched_setaffinity(thread.id, cpus)
 
 
+def pin_layout(servers: list[subprocess.Popen[bytes]], generator_side: list[subprocess.Popen[bytes]]) -> None:
+    """Pin every thread of ``servers`` to the last CPU, and their child processes (capture sinks) and
+    ``generator_side`` (with their children) to the first, where the load generators run."""
+    import psutil
+
+    if len(CPUS) < 2:
+        return
+    for process in servers:
+        _pin(process.pid, {CPUS[-1]})
+    for process in servers + generator_side:
+        for child in psutil.Process(process.pid).children(recursive=True):
+            _pin(child.pid, {CPUS[0]})
+    for process in generator_side:
+        _pin(process.pid, {CPUS[0]})
+
+
 def same_core_ab(
     servers: list[tuple[subprocess.Popen[bytes], str]], script: Path, rounds: int
 ) -> list[tuple[tuple[float, float], ...]]:
-    """CPU µs per request of each server (all pinned to the last CPU, loaded at once) and of its
-    capture sink process (pinned to the first CPU, with the load generators)."""
+    """CPU µs per request of each server (pinned to the last CPU by ``pin_layout``, loaded at once) and
+    of its capture sink process (on the first CPU, with the load generators)."""
     import psutil
 
-    cpus = sorted(os.sched_getaffinity(0))
-    if rounds <= 0 or len(cpus) < 2:
+    if rounds <= 0 or len(CPUS) < 2:
         return []
     sinks = [psutil.Process(process.pid).children(recursive=True) for process, _ in servers]
-    for (process, _), children in zip(servers, sinks, strict=True):
-        _pin(process.pid, {cpus[-1]})
-        for child in children:
-            _pin(child.pid, {cpus[0]})
 
     def cpu(handle: psutil.Process) -> float:
         try:
@@ -256,41 +273,33 @@ def same_core_ab(
             return 0.0
 
     found: list[tuple[tuple[float, float], ...]] = []
-    try:
-        for _ in range(rounds):
-            handles = [psutil.Process(process.pid) for process, _ in servers]
-            before = [
-                (cpu(handle), sum(map(cpu, children)))
-                for handle, children in zip(handles, sinks, strict=True)
-            ]
-            loads = [
-                subprocess.Popen(
-                    ["taskset", "-c", str(cpus[0]), WRK, "-t1", "-c16", "-d5s", "-s", str(script), url],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-                for _, url in servers
-            ]
-            outputs = [load.communicate()[0] for load in loads]
-            after = [
-                (cpu(handle), sum(map(cpu, children)))
-                for handle, children in zip(handles, sinks, strict=True)
-            ]
-            requests = [
-                float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-                for out in outputs
-            ]
-            found.append(
-                tuple(
-                    ((a[0] - b[0]) / n * 1e6, (a[1] - b[1]) / n * 1e6)
-                    for a, b, n in zip(after, before, requests, strict=True)
-                )
+    for _ in range(rounds):
+        handles = [psutil.Process(process.pid) for process, _ in servers]
+        before = [
+            (cpu(handle), sum(map(cpu, children))) for handle, children in zip(handles, sinks, strict=True)
+        ]
+        loads = [
+            subprocess.Popen(
+                ["taskset", "-c", str(CPUS[0]), WRK, "-t1", "-c16", "-d5s", "-s", str(script), url],
+                stdout=subprocess.PIPE,
+                text=True,
             )
-    finally:
-        for (process, _), children in zip(servers, sinks, strict=True):
-            for pid in [process.pid, *(child.pid for child in children)]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    _pin(pid, set(cpus))
+            for _, url in servers
+        ]
+        outputs = [load.communicate()[0] for load in loads]
+        after = [
+            (cpu(handle), sum(map(cpu, children))) for handle, children in zip(handles, sinks, strict=True)
+        ]
+        requests = [
+            float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+            for out in outputs
+        ]
+        found.append(
+            tuple(
+                ((a[0] - b[0]) / n * 1e6, (a[1] - b[1]) / n * 1e6)
+                for a, b, n in zip(after, before, requests, strict=True)
+            )
+        )
     return found
 
 
