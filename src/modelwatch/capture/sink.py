@@ -66,7 +66,7 @@ REPORT_SECONDS = 1.0  # how often a sink reports its counters (when they changed
 STARVED_SECONDS = 2.0  # a background sink this far behind its pipe gets no CPU: hand over
 CALM_SECONDS = 60.0  # how long a sink at nice +SINK_NICENESS keeps up before a background one takes over
 _PIPE_BYTES = 1024 * 1024  # the pipe to a sink holds a few seconds of frames (Linux)
-SINK_NICENESS = 10  # where there is no SCHED_IDLE: added to the sink's nice value
+SINK_NICENESS = 10  # added to the nice value of a sink taking over from a starved one (or without SCHED_IDLE)
 _SINK_CLOSE_SECONDS = 60.0  # how long a sink may take to write and upload what it has once told to end
 _HEADER = 4
 
