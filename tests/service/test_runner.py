@@ -7,7 +7,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pyarrow as pa
@@ -63,14 +62,14 @@ def model_app() -> Starlette:
     return Starlette(routes=[Route("/invocations", invocations, methods=["POST"])])
 
 
-class FrozenClock(datetime):
-    """Stands in for ``datetime`` inside the middleware so requests can be sent "at" a chosen hour."""
+class FrozenClock:
+    """Stands in for ``time`` inside the middleware so requests can be sent "at" a chosen hour."""
 
     moment = H1
 
     @classmethod
-    def now(cls, tz: Any = None) -> FrozenClock:  # type: ignore[override]
-        return cls.moment  # type: ignore[return-value]
+    def time(cls) -> float:
+        return cls.moment.timestamp()
 
 
 def send_through_middleware(capture_root: Path, traffic: list[tuple[datetime, list[list[str]]]]) -> None:
@@ -94,7 +93,7 @@ def send_through_middleware(capture_root: Path, traffic: list[tuple[datetime, li
     writer.start()
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(capture_middleware, "datetime", FrozenClock)
+            patch.setattr(capture_middleware, "time", FrozenClock)
             asyncio.run(go())
     finally:
         writer.close()
