@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from servers import CSV_ROW, ServerThread
 
-from modelwatch.capture.upstream import UpstreamFailed, UpstreamPool, UpstreamResponse, UpstreamUnreachable
+from modelwatch.capture.upstream import (
+    UpstreamFailed,
+    UpstreamPool,
+    UpstreamResponse,
+    UpstreamUnreachable,
+    UpstreamURL,
+)
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -205,3 +211,26 @@ def test_an_error_from_the_request_body_is_raised_as_is(upstream: ServerThread) 
 def test_bad_upstream_url() -> None:
     with pytest.raises(ValueError, match="http:// or https://"):
         UpstreamPool("ftp://example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port", "host_header", "path"),
+    [
+        ("http://127.0.0.1:8080", "127.0.0.1", 8080, "127.0.0.1:8080", ""),
+        ("http://model.local/", "model.local", 80, "model.local", ""),
+        ("https://model.local:443/v1/", "model.local", 443, "model.local", "/v1"),
+        ("http://[::1]:9000/a%20b", "::1", 9000, "[::1]:9000", "/a%20b"),
+        ("http://bücher.example:81", "bücher.example", 81, "xn--bcher-kva.example:81", ""),
+    ],
+)
+def test_upstream_url_splits_what_a_connection_needs(
+    url: str, host: str, port: int, host_header: str, path: str
+) -> None:
+    parsed = UpstreamURL.parse(url)
+    assert (parsed.host, parsed.port, parsed.host_header, parsed.path) == (host, port, host_header, path)
+
+
+@pytest.mark.parametrize("url", ["ftp://x/", "http://", "127.0.0.1:8080", "http://x:99999/", "http://x:port/"])
+def test_upstream_url_refuses_what_is_not_an_http_url(url: str) -> None:
+    with pytest.raises(ValueError, match="http:// or https://"):
+        UpstreamURL.parse(url)

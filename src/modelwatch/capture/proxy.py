@@ -37,7 +37,6 @@ from typing import Any
 
 import anyio.to_thread
 import uvicorn
-import yarl
 from starlette.types import Message, Receive, Scope, Send
 
 from modelwatch.capture.config import DataCaptureConfig
@@ -48,6 +47,7 @@ from modelwatch.capture.upstream import (
     UpstreamPool,
     UpstreamResponse,
     UpstreamUnreachable,
+    UpstreamURL,
 )
 from modelwatch.capture.writer import CaptureWriter
 from modelwatch.errors import ConfigurationError
@@ -130,11 +130,12 @@ class ProxyApp:
         own_writer: bool = True,
         close_timeout: float = 10.0,
     ) -> None:
-        url = yarl.URL(upstream)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ConfigurationError(f"The upstream must be an http:// or https:// URL. Got {upstream!r}.")
-        self.upstream = str(url).rstrip("/")
-        self._base_path = url.raw_path.rstrip("/")
+        try:
+            url = UpstreamURL.parse(upstream)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+        self.upstream = str(url)
+        self._base_path = url.path
         self.writer = writer
         self.filter = RequestFilter(paths, methods)
         self.own_writer = own_writer and writer is not None

@@ -27,12 +27,20 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httptools
-import yarl
 
-__all__ = ["UpstreamError", "UpstreamFailed", "UpstreamPool", "UpstreamResponse", "UpstreamUnreachable"]
+__all__ = [
+    "UpstreamError",
+    "UpstreamFailed",
+    "UpstreamPool",
+    "UpstreamResponse",
+    "UpstreamURL",
+    "UpstreamUnreachable",
+]
 
 RawHeaders = list[tuple[bytes, bytes]]
 Body = bytes | AsyncIterator[bytes] | None
@@ -270,24 +278,57 @@ class UpstreamResponse:
         self._pool._put_back(connection, reusable=sender_done)
 
 
+@dataclass(frozen=True)
+class UpstreamURL:
+    """An ``http://`` or ``https://`` upstream URL, split into what a connection needs."""
+
+    scheme: str
+    host: str  # as the socket takes it: an IPv6 address without brackets
+    port: int
+    host_header: str  # what the Host header carries: [v6] in brackets, the port only when not the default
+    path: str  # the raw path, without a trailing slash
+
+    @classmethod
+    def parse(cls, url: str) -> UpstreamURL:
+        """Raises ValueError when ``url`` is not an http(s) URL with a host and a valid port."""
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+            raise ValueError(f"The upstream must be an http:// or https:// URL. Got {url!r}.")
+        default = 443 if parts.scheme == "https" else 80
+        host = parts.hostname
+        shown = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+        return cls(
+            scheme=parts.scheme,
+            host=host,
+            port=port or default,
+            host_header=shown if port in (None, default) else f"{shown}:{port}",
+            path=parts.path.rstrip("/"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host_header}{self.path}"
+
+
 class UpstreamPool:
     """Keep-alive HTTP/1.1 connections to ``upstream``'s origin (see the module docstring)."""
 
     def __init__(
         self,
-        upstream: str | yarl.URL,
+        upstream: str | UpstreamURL,
         *,
         connect_timeout: float = 5.0,
         read_timeout: float | None = None,
         max_idle: int = 64,
     ) -> None:
-        url = yarl.URL(upstream)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"The upstream must be an http:// or https:// URL. Got {str(upstream)!r}.")
-        self._host = url.raw_host or ""
-        self._port = url.port or (443 if url.scheme == "https" else 80)
+        url = upstream if isinstance(upstream, UpstreamURL) else UpstreamURL.parse(upstream)
+        self._host = url.host
+        self._port = url.port
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if url.scheme == "https" else None
-        self._host_header = url.host_port_subcomponent.encode("idna" if not url.host.isascii() else "ascii")
+        self._host_header = url.host_header.encode("ascii")
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_idle = max_idle
