@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelwatch.errors import ConfigurationError
@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         description=(
             "SQLAlchemy URL of the metadata database, e.g. postgresql+psycopg://user:pass@host/db; "
             "default: SQLite at {data_dir}/modelwatch.db."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key(s) that encrypt the secrets of notification channels in the database; several "
+            "separated by commas: the first encrypts, all decrypt. Default: {data_dir}/secret.key, generated."
         ),
     )
     storage_uri: str | None = Field(
