@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,3 +145,36 @@ def test_a_starved_background_sink_hands_over_to_a_nice_one_and_back_losing_noth
     assert snapshot["captured"] == len(written) == sent
     assert snapshot["dropped"] == 0
     assert any("gets no CPU" in r.getMessage() and why in r.getMessage() for r in caplog.records)
+
+
+SERVER_KILLED_BY_SIGTERM = """
+import sys, time
+from modelwatch.capture import CaptureWriter, DataCaptureConfig
+
+writer = CaptureWriter(DataCaptureConfig(sys.argv[1], flush_seconds=0.1), endpoint="ep", process=True)
+writer.start()
+for i in range(50):
+    writer.capture(request_body=b"1,2", request_content_type="text/csv", response_body=b"0.5",
+                   response_content_type="text/csv", event_id=f"e{i}")
+while writer.counters.snapshot()["captured"] < 50:  # the sink has them all
+    time.sleep(0.01)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_server_ended_by_sigterm_leaves_no_traceback_and_loses_no_record(tmp_path: Path) -> None:
+    # the server dies of SIGTERM's default action: its sink sees the end of its pipe, writes what it has,
+    # and its last report finds no reader (a broken pipe), which it takes quietly
+    with subprocess.Popen(
+        [sys.executable, "-c", SERVER_KILLED_BY_SIGTERM, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as server:
+        assert server.stdout is not None and server.stderr is not None
+        assert server.stdout.readline() == b"ready\n"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == -signal.SIGTERM
+        errors = server.stderr.read().decode()  # the end of file comes when the sink has exited too
+    assert "Traceback" not in errors and "Error" not in errors, errors
+    assert len(lines_of(tmp_path)) == 50

@@ -10,7 +10,8 @@ taken from the requests, since the writer thread and the event loop share one GI
 
 The pipe, one way: a pickled settings frame, then frames of record tuples, each ``<4-byte little-endian
 length><payload>``; end of file means "finish": the sink writes everything it has, closes its files
-(for ``s3://``, uploads them) and exits. It ignores SIGINT and SIGTERM, so Ctrl-C or a service
+(for ``s3://``, uploads them) and exits; a report that finds the server gone (a broken pipe) ends the
+reports quietly, never the writing. It ignores SIGINT and SIGTERM, so Ctrl-C or a service
 manager's stop signal to the whole group still drains: it ends when its server closes the pipe,
 gracefully or by dying (so a SIGKILLed server loses nothing the sink has received). The other way,
 the sink prints its counters as a JSON line every ``REPORT_SECONDS`` when they changed, and once at
@@ -352,6 +353,14 @@ def _lower_priority(background: bool) -> None:
         os.nice(SINK_NICENESS)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at ``/dev/null`` so that its flush at exit cannot fail on the broken pipe again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def main() -> None:
     """Run a sink: read the settings and record frames from stdin, report counters on stdout."""
     from modelwatch.capture.writer import CaptureWriter
@@ -375,10 +384,17 @@ def main() -> None:
     )
     capacity = writer.config.queue_size
     done = threading.Event()
+    done_reporting = threading.Event()
 
     def report() -> None:
-        sys.stdout.buffer.write(json.dumps({"counters": writer.counters.snapshot()}).encode() + b"\n")
-        sys.stdout.buffer.flush()
+        if done_reporting.is_set():
+            return
+        try:
+            sys.stdout.buffer.write(json.dumps({"counters": writer.counters.snapshot()}).encode() + b"\n")
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the server is gone (killed): nobody reads the reports any more
+            done_reporting.set()
+            _silence_stdout()
 
     def reports() -> None:
         last: dict[str, int] = {}
