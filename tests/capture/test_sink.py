@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
