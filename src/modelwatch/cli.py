@@ -109,6 +109,11 @@ class BaselineType(StrEnum):
     EXPLAINABILITY = "explainability"
 
 
+class OutputColumnsPositionOption(StrEnum):
+    START = "START"
+    END = "END"
+
+
 class ProblemTypeOption(StrEnum):
     BINARY = "BinaryClassification"
     MULTICLASS = "MulticlassClassification"
@@ -157,6 +162,14 @@ def baseline(
             "--config", help="Bias, explainability: Clarify's analysis_config.json.", show_default=False
         ),
     ] = None,
+    output_columns_position: Annotated[
+        OutputColumnsPositionOption,
+        typer.Option(
+            "--output-columns-position",
+            help="Data quality: where the label (model output) column is. END for a training file "
+            "'features..., label': the baseline then lists it first, as capture rows do.",
+        ),
+    ] = OutputColumnsPositionOption.START,
     workers: WorkersOption = 0,
     quiet: QuietOption = False,
 ) -> None:
@@ -166,11 +179,18 @@ def baseline(
 
     Examples: modelwatch baseline --dataset train.csv --header --output baseline/
 
+    modelwatch baseline --dataset train.csv --header --output-columns-position END --output baseline/
+    (train.csv is "features..., label"; the baseline lists the label first, as capture rows do)
+
     modelwatch baseline --problem-type BinaryClassification --inference-attribute prediction
     --probability-attribute probability --ground-truth-attribute label --dataset validation.csv
     --format csv --header --output quality-baseline/
     """
     kind = kind or (BaselineType.MODEL_QUALITY if problem_type else BaselineType.DATA_QUALITY)
+    if kind is not BaselineType.DATA_QUALITY and output_columns_position is OutputColumnsPositionOption.END:
+        raise typer.BadParameter(
+            "only data-quality baselines are put in capture order", param_hint="--output-columns-position"
+        )
     if kind is BaselineType.MODEL_QUALITY:
         if problem_type is None or ground_truth_attribute is None:
             raise typer.BadParameter("model quality needs --problem-type and --ground-truth-attribute")
@@ -193,11 +213,17 @@ def baseline(
             )
         _clarify_baseline(kind, dataset, output, format, header, config)
         return
-    from modelwatch.monitors.data_quality import suggest_baseline
+    from modelwatch.monitors.data_quality import OutputColumnsPosition, suggest_baseline
 
     with _job_errors(), _rows_progress("baseline", quiet) as progress:
         result = suggest_baseline(
-            dataset, output, format=format, header=header, workers=workers or None, progress=progress
+            dataset,
+            output,
+            format=format,
+            header=header,
+            workers=workers or None,
+            progress=progress,
+            output_columns_position=OutputColumnsPosition(output_columns_position.value),
         )
     run = result.run
     out.print(

@@ -2,6 +2,7 @@
 and measure drift. Checks read statistics, never data.
 """
 
+from modelwatch.checks.column_order import column_order_hint
 from modelwatch.checks.config import (
     CategoricalDriftMethod,
     EffectiveConfig,
@@ -55,6 +56,7 @@ __all__ = [
     "SkippedFeature",
     "category_counts",
     "chi_squared",
+    "column_order_hint",
     "default_monitoring_config",
     "drift_report",
     "drift_report_to_dict",

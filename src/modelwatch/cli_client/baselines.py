@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -32,6 +33,11 @@ baselines_app = typer.Typer(
 )
 
 
+class OutputColumnsPosition(StrEnum):
+    START = "START"
+    END = "END"
+
+
 BASELINE_COLUMNS = [
     ("name", "name"),
     ("status", "status"),
@@ -54,6 +60,15 @@ def baselines_start(
     header: Annotated[
         bool, typer.Option("--header/--no-header", help="CSV: the first line holds names.")
     ] = False,
+    output_columns_position: Annotated[
+        OutputColumnsPosition | None,
+        typer.Option(
+            "--output-columns-position",
+            help="DataQuality, CSV: where the label (model output) column is (default START). END for a "
+            "training file 'features..., label': the baseline then lists it first, as capture rows do.",
+            show_default=False,
+        ),
+    ] = None,
     output_uri: Annotated[
         str | None,
         typer.Option("--output-uri", help="Where the files go (default: {storage}/baselines/NAME)."),
@@ -87,11 +102,16 @@ def baselines_start(
 
     Relative local paths are made absolute before they are sent.
 
-    Example: modelwatch baselines start --name churn-train --dataset train.csv --header --wait
+    Example: modelwatch baselines start --name churn-train --dataset train.csv --header
+    --output-columns-position END --wait
     """
+    if output_columns_position is not None and format not in (None, DataFormat.CSV):
+        raise c.usage("is for CSV datasets", "--output-columns-position")
     dataset_format: dict[str, Any] | None = None
-    if format is DataFormat.CSV or (format is None and header):
+    if format is DataFormat.CSV or (format is None and (header or output_columns_position is not None)):
         dataset_format = {"csv": {"header": header}}
+        if output_columns_position is not None:
+            dataset_format["csv"]["output_columns_position"] = output_columns_position.value
     elif format is DataFormat.JSON:
         dataset_format = {"json": {"line": True}}
     elif format is DataFormat.PARQUET:

@@ -1,10 +1,13 @@
 """Data-quality monitoring: the baseline job and the monitoring (check) job.
 
 * :func:`suggest_baseline` profiles training data and writes ``statistics.json`` and a suggested
-  ``constraints.json`` (SageMaker's ``suggest_baseline``).
+  ``constraints.json`` (SageMaker's ``suggest_baseline``), in capture order (outputs first) when the
+  dataset's output column is last (``output_columns_position=END``, see
+  :mod:`modelwatch.monitors.column_order`).
 * :func:`run_check` profiles current data and writes its ``statistics.json`` and ``constraints.json``,
   the ``constraint_violations.json`` of the baseline's constraints, and ``drift.json`` (per-feature drift
-  scores, a modelwatch extension).
+  scores, a modelwatch extension); when nearly every feature fails on type or drift, its
+  ``column_order_hint`` says that the baseline's column order probably does not match the data's.
 * :func:`check_batches` does the same for a stream of Arrow batches (a monitoring execution's window of
   capture records); its columns take the baseline's feature names by position.
 * :func:`data_quality_metrics` lists the per-feature metrics of a result (spec 4.3).
@@ -20,7 +23,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from modelwatch.checks import drift_report, drift_report_to_dict, evaluate_constraints, suggest_constraints
+from modelwatch.checks import (
+    column_order_hint,
+    drift_report,
+    drift_report_to_dict,
+    evaluate_constraints,
+    suggest_constraints,
+)
 from modelwatch.checks.drift_report import DriftReport
 from modelwatch.engines.local import ProfileRun, Progress, profile_batches, profile_dataset
 from modelwatch.formats import (
@@ -36,10 +45,12 @@ from modelwatch.formats.statistics import Statistics
 from modelwatch.formats.violations import Violations
 from modelwatch.io.datasets import DatasetFormat, read_dataset
 from modelwatch.io.storage import join_uri, read_text, write_text
+from modelwatch.monitors.column_order import OutputColumnsPosition, in_capture_order
 
 __all__ = [
     "BaselineResult",
     "CheckResult",
+    "OutputColumnsPosition",
     "check_batches",
     "data_quality_metrics",
     "read_baseline",
@@ -57,11 +68,11 @@ DRIFT_FILE = "drift.json"
 
 @dataclass(frozen=True)
 class BaselineResult:
-    statistics: Statistics
+    statistics: Statistics  # as written: in capture order
     constraints: Constraints
     statistics_uri: str
     constraints_uri: str
-    run: ProfileRun
+    run: ProfileRun  # the profile in the dataset's own column order
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class CheckResult:
     violations_uri: str
     drift_uri: str
     run: ProfileRun
+    column_order_hint: str | None = None  # nearly every feature fails on type or drift (checks.column_order)
 
 
 def _profile(
@@ -95,16 +107,22 @@ def suggest_baseline(
     header: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    output_columns_position: OutputColumnsPosition = OutputColumnsPosition.START,
 ) -> BaselineResult:
-    """Profile the baseline dataset and write statistics.json and constraints.json into ``output_uri``."""
+    """Profile the baseline dataset and write statistics.json and constraints.json into ``output_uri``.
+
+    ``output_columns_position`` says where the model's output (label) column is in the dataset; the files
+    are written in capture order (outputs first), so ``END`` moves the last column to the front.
+    """
     run = _profile(dataset_uri, format, header, workers, progress)
-    constraints = suggest_constraints(run.statistics)
+    statistics = in_capture_order(run.statistics, output_columns_position)
+    constraints = suggest_constraints(statistics)
     statistics_uri = join_uri(output_uri, STATISTICS_FILE)
     constraints_uri = join_uri(output_uri, CONSTRAINTS_FILE)
-    write_text(statistics_uri, statistics_to_json(run.statistics))
+    write_text(statistics_uri, statistics_to_json(statistics))
     write_text(constraints_uri, constraints_to_json(constraints))
     log.info("baseline of %s written to %s", dataset_uri, output_uri)
-    return BaselineResult(run.statistics, constraints, statistics_uri, constraints_uri, run)
+    return BaselineResult(statistics, constraints, statistics_uri, constraints_uri, run)
 
 
 def read_baseline(statistics_uri: str, constraints_uri: str) -> tuple[Statistics, Constraints]:
@@ -171,6 +189,9 @@ def _check(
     write_text(uris[VIOLATIONS_FILE], violations_to_json(violations))
     write_text(uris[DRIFT_FILE], jackson.dumps(drift_report_to_dict(drift)))
     log.info("check of %s: %d violations, results in %s", source, len(violations.violations), output_uri)
+    hint = column_order_hint(violations, len(constraints.features))
+    if hint:
+        log.warning("check of %s: %s", source, hint)
     return CheckResult(
         run.statistics,
         violations,
@@ -180,6 +201,7 @@ def _check(
         uris[VIOLATIONS_FILE],
         uris[DRIFT_FILE],
         run,
+        hint,
     )
 
 

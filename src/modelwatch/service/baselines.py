@@ -3,6 +3,8 @@
 :func:`start_baseline_job` records the job (``InProgress``); a runner picks it up and calls
 :func:`run_baseline_job`, which profiles the dataset (in the runner's job subprocess) and records the
 outcome. The files land in ``output_uri`` (default ``{storage}/baselines/{name}``).
+A DataQuality baseline's ``dataset_format.csv.output_columns_position`` (``START``/``END``) says where
+the model's output column is; the files are written in capture order (outputs first).
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def _check_parameters(spec: BaselineJobSpec) -> None:
     """What each monitoring type's baseline needs besides the dataset; errors name the field."""
     given = spec.parameters or BaselineParameters()
     kind = spec.monitoring_type
+    csv = spec.dataset_format.csv if spec.dataset_format else None
+    if kind != MonitoringType.DATA_QUALITY and csv is not None and csv.output_columns_position is not None:
+        raise ValidationError(
+            "only DataQuality baselines are put in capture order; the other types name their columns",
+            field="dataset_format.csv.output_columns_position",
+        )
     if kind == MonitoringType.MODEL_QUALITY:
         for name in ("problem_type", "ground_truth_attribute"):
             if getattr(given, name) is None:

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "NAME_PATTERN",
+    "BaselineCsvFormat",
+    "BaselineDatasetFormatSpec",
     "BaselineJobSpec",
     "BaselineJobView",
     "BaselineParameters",
@@ -140,6 +142,27 @@ class DatasetFormatSpec(_Model):
     @property
     def header(self) -> bool:
         return bool((self.csv or {}).get("header", False))
+
+
+class BaselineCsvFormat(_Model):
+    """SageMaker's ``DatasetFormat.csv`` of a baseline dataset."""
+
+    header: bool | None = None
+    output_columns_position: Literal["START", "END"] | None = Field(
+        default=None,
+        description="DataQuality: where the model's output (label) column is; START (default) or END. "
+        "The baseline is written in capture order (outputs first).",
+    )
+
+
+class BaselineDatasetFormatSpec(DatasetFormatSpec):
+    """A baseline dataset's format: :class:`DatasetFormatSpec` with ``csv.output_columns_position``."""
+
+    csv: BaselineCsvFormat | None = None  # type: ignore[assignment]
+
+    @property
+    def header(self) -> bool:
+        return bool(self.csv and self.csv.header)
 
 
 class _InputCommon(_Model):
@@ -283,7 +306,7 @@ class BaselineJobSpec(_Model):
     name: Name
     monitoring_type: MonitoringType = MonitoringType.DATA_QUALITY
     dataset_uri: Uri
-    dataset_format: DatasetFormatSpec | None = None
+    dataset_format: BaselineDatasetFormatSpec | None = None
     output_uri: Uri | None = Field(default=None, description="Default {storage}/baselines/{name}.")
     parameters: BaselineParameters | None = None
 

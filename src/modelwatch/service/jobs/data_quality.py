@@ -1,11 +1,20 @@
-"""The DataQuality job: profile the window (or the baseline dataset) and check it against the baseline."""
+"""The DataQuality job: profile the window (or the baseline dataset) and check it against the baseline.
+
+A baseline's ``dataset_format.csv.output_columns_position`` (``START``, the default, or ``END``) says
+where the model's output column is; the baseline is written in capture order (outputs first). When
+nearly every feature of a window fails on type or drift, the execution's message and log say that the
+baseline's column order probably does not match the capture's.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
+from modelwatch.errors import ValidationError
 from modelwatch.monitors.data_quality import (
+    OutputColumnsPosition,
     check_batches,
     data_quality_metrics,
     read_baseline,
@@ -50,8 +59,11 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
             logging.getLogger("modelwatch.script"),
         )
     violations = len(result.violations.violations)
+    message = completion_message(violations)
+    if result.column_order_hint:
+        message = f"{message} {result.column_order_hint}"
     return JobOutcome(
-        completion_message(violations),
+        message,
         {**counts.counts, "records": result.run.rows, "violations": violations},
         data_quality_metrics(result),
     )
@@ -60,10 +72,29 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
 def run_baseline(job: JobSpec) -> JobOutcome:
     assert job.dataset_uri is not None
     format, header = format_of(job.dataset_format)
-    result = suggest_baseline(job.dataset_uri, job.output_uri, format=format, header=header)
+    result = suggest_baseline(
+        job.dataset_uri,
+        job.output_uri,
+        format=format,
+        header=header,
+        output_columns_position=_output_columns_position(job.dataset_format),
+    )
     counts = {
         "records": result.run.rows,
         "statistics_uri": result.statistics_uri,
         "constraints_uri": result.constraints_uri,
     }
     return JobOutcome("Completed: Job completed successfully.", counts)
+
+
+def _output_columns_position(dataset_format: dict[str, Any] | None) -> OutputColumnsPosition:
+    """SageMaker's ``dataset_format.csv.output_columns_position`` (default ``START``)."""
+    value = ((dataset_format or {}).get("csv") or {}).get("output_columns_position")
+    if value is None:
+        return OutputColumnsPosition.START
+    try:
+        return OutputColumnsPosition(value)
+    except ValueError:
+        raise ValidationError(
+            f"must be START or END; got {value!r}", field="dataset_format.csv.output_columns_position"
+        ) from None
