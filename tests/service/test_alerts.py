@@ -51,11 +51,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records every POST and answers ``statuses[path]`` (200)."""
+    """An HTTP server on 127.0.0.1 that records every POST and answers ``statuses[path]`` (200) with
+    ``bodies[path]`` (``no`` or ``ok``)."""
 
     url: str = ""
     requests: list[Received] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    bodies: dict[str, bytes] = field(default_factory=dict)
 
     def on(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
@@ -72,10 +74,11 @@ def receiver() -> Iterator[Receiver]:
             with lock:
                 state.requests.append(Received(self.path, dict(self.headers.items()), body))
             status = state.statuses.get(self.path, 200)
+            answer = state.bodies.get(self.path, b"no" if status >= 400 else b"ok")
             self.send_response(status)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(b"no" if status >= 400 else b"ok")
+            self.wfile.write(answer)
 
         def log_message(self, *_args: object) -> None:
             pass
@@ -328,7 +331,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_failure_recorded(
         (3, Outcome.RETRYING),
         (4, Outcome.FAILED),
     ]
-    assert all(d.error == "HTTP 500: no" for d in down)
+    assert all(d.error == "HTTP 500 Internal Server Error" for d in down)
     assert [d.created_at - T0 for d in down] == [
         timedelta(0),
         *(sum(waits[1 : i + 1], timedelta()) for i in range(1, 4)),
@@ -336,7 +339,11 @@ def test_a_failing_receiver_is_retried_with_backoff_and_the_failure_recorded(
     assert all(
         (d.status, d.schedule_name, d.source) == ("InAlert", "hourly", Source.MONITORING_ALERT) for d in down
     )
-    assert row is not None and (row.status, row.attempts, row.last_error) == ("Failed", 4, "HTTP 500: no")
+    assert row is not None and (row.status, row.attempts, row.last_error) == (
+        "Failed",
+        4,
+        "HTTP 500 Internal Server Error",
+    )
 
 
 def test_client_errors_and_missing_channels_fail_at_once(
@@ -366,13 +373,41 @@ def test_client_errors_and_missing_channels_fail_at_once(
             line.channel_name: line
             for line in list_history(session, event=EventKind.NOTIFICATION_ATTEMPT).items
         }
-    assert lines["gone"].error == "HTTP 404: no"
+    assert lines["gone"].error == "HTTP 404 Not Found"
     assert lines["off"].error == "notification channel 'off' is disabled"
     assert lines["nope"].error == "notification channel 'nope' does not exist"
     assert lines["closed"].outcome == Outcome.RETRYING and "cannot reach 127.0.0.1" in (
         lines["closed"].error or ""
     )
     assert not receiver.on("/off")
+
+
+def test_the_history_keeps_a_status_and_a_short_reason_never_the_answer_body(
+    db: Database, schedule: str, receiver: Receiver
+) -> None:
+    marker = "BODY-MARKER-7f3a"
+    receiver.statuses["/down"] = 500
+    receiver.bodies["/down"] = f"<html>{marker} token=hunter2 {'x' * 5000}</html>".encode()
+    with db.session() as session:
+        channels.create_channel(
+            session, WebhookChannelSpec(name="down", url=f"{receiver.url}/down", max_attempts=1)
+        )
+        alerts.update_alert(
+            session, schedule, "monitoring-alert", MonitoringAlertUpdate(channels=["down"]), now=T0
+        )
+    _run(db, schedule, ExecutionStatus.COMPLETED_WITH_VIOLATIONS, T0)
+    assert deliver_due(db, now=T0).failed == 1
+    assert len(receiver.on("/down")) == 1
+
+    with db.session(write=False) as session:
+        lines = list_history(session, event=EventKind.NOTIFICATION_ATTEMPT).items
+        stored = session.scalars(sa.select(Notification.last_error)).all()
+        every_text = json.dumps(
+            [[str(v) for v in row] for row in session.execute(sa.text("SELECT * FROM alert_history"))]
+        )
+    assert [line.error for line in lines] == ["HTTP 500 Internal Server Error"]
+    assert stored == ["HTTP 500 Internal Server Error"]
+    assert marker not in every_text and "hunter2" not in every_text
 
 
 def test_smtp_refusals(db: Database, schedule: str, smtp_server: Mailbox) -> None:

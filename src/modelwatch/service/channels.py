@@ -12,12 +12,16 @@ failure is worth retrying (a timeout, a refused connection, HTTP 408/429/5xx, SM
 other HTTP status, a refused login or recipient). Retries and their backoff are the outbox's business
 (:mod:`modelwatch.service.notifications`); this module never sleeps.
 
-The secret of a channel (webhook HMAC key, Slack URL, SMTP password) is stored in its own column and
-never shown by a view (``has_secret`` says whether there is one).
+The secrets of a channel (webhook HMAC key, header values and URL credentials, Slack URL, SMTP
+password; :mod:`modelwatch.service.channel_secrets` says which) are sealed with the server's key
+(:mod:`modelwatch.service.secrets`) and stored apart from its settings; a view shows ``***`` in their
+place, never their values. A delivery's outcome keeps a status and a short reason with the secrets
+scrubbed, never the receiver's answer body.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -29,8 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
@@ -38,10 +43,13 @@ from sqlalchemy.orm import Session
 
 from modelwatch import __version__
 from modelwatch.errors import ConflictError, ValidationError
+from modelwatch.service import channel_secrets
+from modelwatch.service.channel_secrets import MASK
 from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import NotificationChannel
 from modelwatch.service.paging import page
 from modelwatch.service.schemas import NAME_PATTERN, Page
+from modelwatch.service.secrets import seal, unseal
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -60,6 +68,7 @@ __all__ = [
     "list_channels",
     "render_text",
     "replace_channel",
+    "scrub_detail",
     "send",
     "sign",
     "spec_of",
@@ -170,15 +179,22 @@ ChannelSpec = Annotated[WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec
 
 _SPEC: TypeAdapter[WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec] = TypeAdapter(ChannelSpec)
 _SECRET_FIELD = {ChannelKind.WEBHOOK: "secret", ChannelKind.SLACK: "url", ChannelKind.EMAIL: "password"}
+"""The field that the ``secret`` column held before secrets were sealed (rows of older versions)."""
 _COMMON = frozenset({"name", "enabled", "kind"})
+_SEALED = "sealed"
+"""The key of ``config`` that holds the sealed JSON of the channel's secrets."""
 
 
 class ChannelView(_Model):
     name: str
     kind: ChannelKind
     enabled: bool
-    config: dict[str, Any] = Field(description="The kind's settings, the secret left out.")
-    has_secret: bool = Field(description="Whether a secret (HMAC key, Slack URL, SMTP password) is set.")
+    config: dict[str, Any] = Field(
+        description="The kind's settings; each secret that is set shows as *** (docs/alerts.md#secrets)."
+    )
+    has_secret: bool = Field(
+        description="Whether any secret is set (HMAC key, header value, URL credentials, Slack URL, password)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -213,10 +229,25 @@ class Delivery:
 
 def _stored(
     spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec,
-) -> tuple[dict[str, Any], str | None]:
-    secret_field = _SECRET_FIELD[ChannelKind(spec.kind)]
-    config = spec.model_dump(mode="json", exclude=set(_COMMON | {secret_field}))
-    return config, getattr(spec, secret_field)
+) -> dict[str, Any]:
+    """The ``config`` column of ``spec``: its settings with the secrets masked, and the secrets sealed."""
+    public, secrets = channel_secrets.split(spec.kind, spec.model_dump(mode="json", exclude=set(_COMMON)))
+    if secrets:
+        public[_SEALED] = seal(json.dumps(secrets, sort_keys=True))
+    return public
+
+
+def _legacy_data(row: NotificationChannel) -> dict[str, Any]:
+    """The settings of a row that an older modelwatch stored: secrets in the clear, the main one in the
+    ``secret`` column."""
+    data = dict(row.config)
+    if row.secret is not None:
+        data[_SECRET_FIELD[ChannelKind(row.kind)]] = unseal(row.secret, what=_what(row))
+    return data
+
+
+def _what(row: NotificationChannel) -> str:
+    return f"the secrets of {KIND} {row.name!r}"
 
 
 def _host(url: str) -> str:
@@ -227,26 +258,66 @@ def _host(url: str) -> str:
 
 
 def _view(row: NotificationChannel) -> ChannelView:
-    config = dict(row.config)
-    if row.kind == ChannelKind.SLACK and row.secret:
-        config["url_host"] = _host(row.secret)
+    kind = ChannelKind(row.kind)
+    if _SEALED in row.config:  # the config is public already; no key is needed to show it
+        config = {k: v for k, v in row.config.items() if k != _SEALED}
+        has_secret = True
+    else:
+        config, secrets = channel_secrets.split(kind, _legacy_data(row))
+        has_secret = bool(secrets)
     return ChannelView(
         name=row.name,
-        kind=ChannelKind(row.kind),
+        kind=kind,
         enabled=row.enabled,
         config=config,
-        has_secret=bool(row.secret),
+        has_secret=has_secret,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
 
 
+def _data(row: NotificationChannel) -> dict[str, Any]:
+    """The full settings of a row as JSON, secrets opened (name, kind and enabled left out)."""
+    if _SEALED not in row.config:
+        return _legacy_data(row)
+    data = {k: v for k, v in row.config.items() if k not in (_SEALED, "url_host")}
+    secrets = json.loads(unseal(row.config[_SEALED], what=_what(row)))
+    for key, value in secrets.items():
+        data[key] = {**data.get(key, {}), **value} if key == "headers" else value
+    return data
+
+
 def spec_of(row: NotificationChannel) -> WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec:
-    """The full spec of a stored channel, secret included (for sending; never for showing)."""
-    data = {**row.config, "name": row.name, "enabled": row.enabled, "kind": row.kind}
-    if row.secret is not None:
-        data[_SECRET_FIELD[ChannelKind(row.kind)]] = row.secret
-    return _SPEC.validate_python(data)
+    """The full spec of a stored channel, secrets included (for sending; never for showing).
+
+    Raises:
+        ConfigurationError: the secrets cannot be decrypted with the server's key (names the setting or
+            key file).
+        ValueError: the stored row is not a valid channel (changed by hand).
+    """
+    return _SPEC.validate_python({**_data(row), "name": row.name, "enabled": row.enabled, "kind": row.kind})
+
+
+def _unmasked(
+    spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec, row: NotificationChannel | None
+) -> WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec:
+    """``spec`` with each ``***`` (and a left-out HMAC key or password) taken from the stored ``row`` of
+    the same kind. The stored secrets are opened only when ``spec`` refers to them."""
+    data = spec.model_dump(mode="json", exclude=set(_COMMON))
+    stored = None
+    if row is not None and row.kind == spec.kind:
+        field = _SECRET_FIELD[ChannelKind(spec.kind)]
+        kept = data.get(field) is None and _view(row).config.get(field) == MASK
+        if kept or MASK in json.dumps(data):
+            stored = _data(row)
+    data = channel_secrets.unmask(spec.kind, data, stored)
+    return _SPEC.validate_python({**data, "name": spec.name, "enabled": spec.enabled, "kind": spec.kind})
+
+
+def scrub_detail(spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec | None, detail: str) -> str:
+    """``detail`` fit for the history and the log: one short line, the channel's secrets hidden."""
+    secrets = {} if spec is None else channel_secrets.split(spec.kind, spec.model_dump(mode="json"))[1]
+    return channel_secrets.scrub(detail, secrets)
 
 
 def create_channel(
@@ -258,9 +329,9 @@ def create_channel(
         ConflictError: a channel of that name exists.
     """
     ensure_new_name(session, NotificationChannel, spec.name, KIND)
-    config, secret = _stored(spec)
+    spec = _unmasked(spec, None)
     row = NotificationChannel(
-        name=spec.name, kind=spec.kind, config=config, secret=secret, enabled=spec.enabled
+        name=spec.name, kind=spec.kind, config=_stored(spec), secret=None, enabled=spec.enabled
     )
     session.add(row)
     session.flush()
@@ -270,20 +341,20 @@ def create_channel(
 def replace_channel(
     session: Session, name: str, spec: WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec
 ) -> ChannelView:
-    """Replace a channel's settings. A secret left out of ``spec`` keeps the stored one when the kind is
-    unchanged, so that a client can change the URL or recipients without resending the secret.
+    """Replace a channel's settings. A secret sent as ``***`` (or an HMAC key or password left out) keeps
+    the stored one when the kind is unchanged, so that a client can change the URL or recipients, or send
+    back what a view showed, without resending the secrets. The secrets are sealed again on every write.
 
     Raises:
         NotFoundError: there is no channel ``name``.
-        ValidationError: ``spec.name`` differs from ``name``.
+        ValidationError: ``spec.name`` differs from ``name``, or a ``***`` stands for nothing stored.
+        ConfigurationError: the stored secrets are needed but the server's key cannot open them.
     """
     if spec.name != name:
         raise ValidationError(f"must be the channel's name {name!r}; got {spec.name!r}", field="name")
     row = by_name(session, NotificationChannel, name, KIND, for_update=True)
-    config, secret = _stored(spec)
-    if secret is None and row.kind == spec.kind:
-        secret = row.secret
-    row.kind, row.config, row.secret, row.enabled = spec.kind, config, secret, spec.enabled
+    spec = _unmasked(spec, row)
+    row.kind, row.config, row.secret, row.enabled = spec.kind, _stored(spec), None, spec.enabled
     session.flush()
     return _view(row)
 
@@ -368,17 +439,39 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
+def _basic_auth(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A URL with ``user:password@`` becomes the URL without them and an ``Authorization: Basic`` header
+    (urllib would take them for a part of the host name); an ``Authorization`` header given wins."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url, headers
+    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    if any(name.lower() == "authorization" for name in headers):
+        return bare, headers
+    user, _, password = userinfo.partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    return bare, {**headers, "Authorization": f"Basic {token}"}
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Delivery:
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        url, headers = _basic_auth(url, headers)
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    except ValueError as error:  # a row changed by hand
+        return Delivery(False, False, f"cannot send to {_host(url)}: {error}")
     try:
         with _OPENER.open(request, timeout=timeout) as answer:
             return Delivery(True, False, f"HTTP {answer.status}")
     except urllib.error.HTTPError as error:
-        with error:
-            text = error.read(200).decode("utf-8", "replace").strip()
+        error.close()  # the answer's body is the receiver's, and may echo anything: never kept
         status = error.code
         retryable = status in (408, 429) or status >= 500
-        return Delivery(False, retryable, f"HTTP {status}" + (f": {text}" if text else ""))
+        try:
+            phrase = f" {HTTPStatus(status).phrase}"
+        except ValueError:
+            phrase = ""
+        return Delivery(False, retryable, f"HTTP {status}{phrase}")
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         return Delivery(False, True, f"cannot reach {_host(url)}: {reason}")

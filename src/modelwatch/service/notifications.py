@@ -10,6 +10,10 @@
         ─► Delivered | Pending again after retry_seconds · 2^(attempt-1) | Failed after max_attempts
         ─► every attempt is an alert_history row (event NotificationAttempt, outcome, error)
 
+An attempt's ``error`` is a status and a short reason (``HTTP 500 Internal Server Error``, ``cannot reach
+host: Connection refused``) with the channel's secrets scrubbed, at most 200 characters: never the
+receiver's answer body, which may echo anything (``channels.scrub_detail``).
+
 Evaluating an alert writes its history and its messages in the same transaction as the state, so a
 state change and its notifications are never half recorded; sending happens later, outside any
 transaction, so a slow or failing channel never holds the database or the job that finished. A message
@@ -29,6 +33,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
+from modelwatch.errors import ModelwatchError
 from modelwatch.service import channels
 from modelwatch.service.channels import Delivery, Message
 from modelwatch.service.db import Database
@@ -278,6 +283,8 @@ def _claim(session: Session, now: datetime, limit: int) -> list[_Claimed]:
         else:
             try:
                 spec = channels.spec_of(channel)
+            except ModelwatchError as error:  # e.g. the key cannot open its secrets
+                problem = str(error)
             except ValueError as error:  # a row changed by hand in the database
                 problem = f"notification channel {row.channel_name!r} is invalid: {error}"
         message = Message.model_validate({**row.payload, "notification_id": row.id})
@@ -355,6 +362,8 @@ def deliver_due(
             except Exception as error:  # a bug in a sender must not stop the other messages
                 log.exception("notification %d to %s: the sender failed", item.id, item.channel_name)
                 delivery = Delivery(False, True, f"{type(error).__name__}: {error}")
+        detail = channels.scrub_detail(item.spec, delivery.detail)
+        delivery = Delivery(delivery.ok, delivery.retryable, detail)
         with db.session() as session:
             outcome = _record(session, item, delivery, now or utcnow())
         counts[outcome] += 1
