@@ -8,6 +8,7 @@
      ├── NotFoundError             a named resource (endpoint, schedule, execution, ...) does not exist
      ├── ConflictError             the request conflicts with the current state (name in use, still in use)
      ├── StorageError              a URI cannot be read or written (missing file, denied, full disk)
+     │    └── InsufficientStorage  the disk or quota is full (ENOSPC, EDQUOT, a database that cannot grow)
      ├── DataError                 input data is malformed; carries file, line and column
      │    └── EmptyDatasetError    the input holds no rows at all
      ├── FormatError               a SageMaker JSON file (statistics / constraints / violations) is malformed
@@ -29,6 +30,7 @@ __all__ = [
     "EmptyDatasetError",
     "EndpointError",
     "FormatError",
+    "InsufficientStorage",
     "ModelwatchError",
     "NotFoundError",
     "ScriptError",
@@ -77,6 +79,13 @@ class StorageError(ModelwatchError):
     def __init__(self, message: str, *, uri: str | None = None) -> None:
         self.uri = uri
         super().__init__(f"{uri}: {message}" if uri else message)
+
+
+class InsufficientStorage(StorageError):
+    """No space is left where modelwatch writes: the disk or a quota is full, or the database cannot grow.
+
+    The API answers 507; the service keeps running, and the same request works once space is freed.
+    """
 
 
 class DataError(ModelwatchError):

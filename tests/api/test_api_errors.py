@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
+import psycopg.errors
 import pytest
+import sqlalchemy as sa
 from api_data import schedule_spec
 
+from modelwatch.api.errors import is_disk_full
+from modelwatch.errors import InsufficientStorage, StorageError
+from modelwatch.io import storage
+from modelwatch.service.db import Database
+
 pytestmark = pytest.mark.anyio
+
+
+def sqlite_full() -> sqlite3.Error:
+    """SQLite's own error when a write needs a page more than the database may have."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE t (x)")
+    connection.execute("PRAGMA max_page_count = 1")
+    try:
+        connection.execute("INSERT INTO t VALUES (?)", (b"x" * 100_000,))
+    except sqlite3.Error as error:
+        return error
+    finally:
+        connection.close()
+    raise AssertionError("SQLite wrote past its page cap")
+
+
+def postgres_disk_full() -> psycopg.Error:
+    return psycopg.errors.DiskFull('could not extend file "base/16384/16385": No space left on device')
 
 
 def _fields(answer: httpx.Response) -> list[str]:
@@ -195,3 +223,82 @@ async def test_path_traversal_is_404_and_never_a_file(
     assert answer.status_code == 404, answer.text
     assert "root:" not in answer.text
     assert answer.headers["content-type"] == "application/json"
+
+
+def _full_sqlite(db: Database, pages: list[int]) -> None:
+    """Cap every connection's database size at ``pages[0]`` pages (SQLite's own "database or disk is
+    full" once a write needs more); 1 caps it at its current size."""
+
+    def cap(connection: Any, _record: object, _proxy: object) -> None:
+        connection.execute(f"PRAGMA max_page_count = {pages[0]}")
+
+    sa.event.listen(db.engine, "checkout", cap)
+
+
+async def test_a_full_database_is_507_and_the_next_request_works(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite's page cap makes a real full database; PostgreSQL's disk_full is mapped below")
+    pages = [1]
+    _full_sqlite(db, pages)
+    big = {"InitialSamplingPercentage": 100, "DestinationS3Uri": "/tmp/c", "Note": "x" * 200_000}
+    full = await client.post("/endpoints", json={"name": "churn", "data_capture_config": big})
+    assert full.status_code == 507, full.text
+    error = full.json()["error"]
+    assert error["type"] == "InsufficientStorage"
+    assert "full" in error["message"] and "retry" in error["message"]
+    assert (await client.get("/endpoints")).status_code == 200  # reads still work while full
+    pages[0] = 1 << 30  # space is freed
+    again = await client.post("/endpoints", json={"name": "churn", "data_capture_config": big})
+    assert again.status_code == 201, again.text
+    assert [e["name"] for e in (await client.get("/endpoints")).json()["items"]] == ["churn"]
+
+
+async def test_a_full_disk_under_a_storage_write_is_507_and_the_next_request_works(
+    client: httpx.AsyncClient, schedule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(path: str, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(storage, "_write_local_atomic", no_space)
+    labels = b'{"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": "e1"}, '
+    labels += b'"eventVersion": "0"}\n'
+    full = await client.post("/endpoints/churn/ground-truth", content=labels)
+    assert full.status_code == 507, full.text
+    error = full.json()["error"]
+    assert error["type"] == "InsufficientStorage"
+    assert "No space left on device" in error["message"]
+    monkeypatch.undo()
+    again = await client.post("/endpoints/churn/ground-truth", content=labels)
+    assert again.status_code == 201, again.text
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        OSError(errno.EDQUOT, "Disk quota exceeded"),
+        InsufficientStorage("no space", uri="/data/x"),
+        sa.exc.OperationalError("INSERT", {}, sqlite_full()),
+        sa.exc.OperationalError("INSERT", {}, postgres_disk_full()),
+    ],
+    ids=["ENOSPC", "EDQUOT", "typed", "sqlite-full", "postgres-disk-full"],
+)
+def test_what_counts_as_a_full_disk(error: BaseException) -> None:
+    assert is_disk_full(error)
+    try:
+        raise StorageError("cannot write") from error
+    except StorageError as wrapped:
+        assert is_disk_full(wrapped)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.EACCES, "Permission denied"),
+        sa.exc.OperationalError("x", {}, sqlite3.OperationalError()),
+    ],
+)
+def test_other_errors_are_not_a_full_disk(error: BaseException) -> None:
+    assert not is_disk_full(error)

@@ -5,13 +5,16 @@
     ValidationError, request validation  → 422 (``fields`` name each field)
     malformed JSON, any other ModelwatchError, a value the database refuses → 400
     NotFoundError → 404        ConflictError, a unique key taken meanwhile → 409
+    InsufficientStorage, and any OSError (ENOSPC, EDQUOT) or database error saying the disk is full → 507
     HTTP errors (401, 403, 404 route, 405, 413) keep their status; anything else → 500 (no details)
 """
 
 from __future__ import annotations
 
+import errno
 import logging
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +24,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from modelwatch.api.models import ErrorBody, FieldError
-from modelwatch.errors import ConflictError, ModelwatchError, NotFoundError, ValidationError
+from modelwatch.errors import (
+    ConflictError,
+    InsufficientStorage,
+    ModelwatchError,
+    NotFoundError,
+    ValidationError,
+)
 
-__all__ = ["error_response", "install_error_handlers", "responses"]
+__all__ = ["error_response", "install_error_handlers", "is_disk_full", "responses"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +55,15 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "The body is larger than 1 MiB",
     422: "A field breaks a rule; `fields` names each",
+    507: "No space left: the disk, a quota or the database is full; retry once space is freed",
 }
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+_DISK_FULL_MESSAGE = (
+    "no space left to store this: the disk, a quota or the database is full ({reason}); "
+    "nothing was changed, retry once space is freed"
+)
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -82,8 +99,48 @@ def _type_name(error: ModelwatchError) -> str:
     return type(error).__name__
 
 
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error``, the errors it was raised from or during, and a database error's driver error."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        if isinstance(current, sa.exc.DBAPIError) and isinstance(current.orig, BaseException):
+            yield current.orig
+        current = current.__cause__ or current.__context__
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says that no space is left: :class:`InsufficientStorage`, an
+    ``OSError`` with ``ENOSPC`` or ``EDQUOT``, SQLite's ``SQLITE_FULL`` or PostgreSQL's ``disk_full``."""
+    for cause in _causes(error):
+        if isinstance(cause, InsufficientStorage):
+            return True
+        if isinstance(cause, OSError) and cause.errno in _FULL_ERRNOS:
+            return True
+        code = getattr(cause, "sqlite_errorcode", None) if isinstance(cause, sqlite3.Error) else None
+        if code == sqlite3.SQLITE_FULL or getattr(cause, "sqlstate", None) == _POSTGRES_DISK_FULL:
+            return True
+    return False
+
+
+def _disk_full(error: BaseException) -> JSONResponse:
+    if isinstance(error, sa.exc.DBAPIError):
+        reason = str(error.orig) if error.orig is not None else "the database is full"
+    elif isinstance(error, OSError) and error.strerror:
+        reason = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    else:
+        reason = str(error)
+    reason = reason.strip().splitlines()[0] if reason.strip() else "no space left"
+    log.error("api: no space left: %s", reason)
+    return error_response(507, "InsufficientStorage", _DISK_FULL_MESSAGE.format(reason=reason))
+
+
 def _modelwatch_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ModelwatchError)
+    if is_disk_full(error):
+        return _disk_full(error)
     if isinstance(error, ValidationError):
         fields = [FieldError(field=error.field, message=error.reason)] if error.field else []
         return error_response(422, "ValidationError", str(error), fields)
@@ -120,6 +177,14 @@ def _integrity_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(409, "ConflictError", "the request conflicts with a change made meanwhile; retry")
 
 
+def _maybe_disk_full(request: Request, error: Exception) -> JSONResponse:
+    """An ``OSError`` or a database's operational error: 507 when no space is left, else a logged 500."""
+    if is_disk_full(error):
+        return _disk_full(error)
+    log.error("api: %s %s failed", request.method, request.url.path, exc_info=error)
+    return _unexpected(request, error)
+
+
 def _data_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, sa.exc.DBAPIError)
     reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else "invalid value"
@@ -138,4 +203,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(sa.exc.IntegrityError, _integrity_error)
     app.add_exception_handler(sa.exc.DataError, _data_error)
+    app.add_exception_handler(sa.exc.OperationalError, _maybe_disk_full)
+    app.add_exception_handler(OSError, _maybe_disk_full)
     app.add_exception_handler(Exception, _unexpected)
