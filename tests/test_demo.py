@@ -4,7 +4,11 @@ scheduler, on the embedded defaults."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +79,33 @@ def test_the_demo_detects_drift_in_the_drifted_window_only(
     dropped = json.loads((Path(worse.output_uri) / "constraint_violations.json").read_text())["violations"]
     assert "accuracy" in {v["metric_name"] for v in dropped}
     assert (Path(worse.output_uri) / "report.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("stop_at", "exit_code"),
+    [
+        ("normal requests", 128 + signal.SIGTERM),  # mid-run: the capture sink is running
+        ("press Ctrl-C", 0),  # while it keeps running: a normal end, as Ctrl-C
+    ],
+)
+def test_sigterm_stops_the_demo_cleanly(tmp_path: Path, stop_at: str, exit_code: int) -> None:
+    folder = tmp_path / "demo"
+    command = [sys.executable, "-m", "modelwatch.cli", "demo", "--wait", "--folder", str(folder)]
+    command += ["--port", str(_free_port()), "--model-port", str(_free_port())]
+    env = dict(os.environ, MODELWATCH_DATA_DIR=str(tmp_path / "elsewhere"))
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as demo:
+        assert demo.stdout is not None and demo.stderr is not None
+        seen = []
+        for line in demo.stdout:
+            seen.append(line.decode())
+            if stop_at in seen[-1]:
+                break
+        else:
+            pytest.fail(f"the demo ended (exit code {demo.wait()}) before {stop_at!r}: {''.join(seen)}")
+        demo.send_signal(signal.SIGTERM)
+        output = demo.stdout.read().decode()
+        errors = demo.stderr.read().decode()  # its end: the demo and its capture sink have exited
+        assert demo.wait(60) == exit_code, errors
+    assert "Traceback" not in errors and "Error" not in errors, errors
+    assert ("stopping" if exit_code == 0 else "stopped by SIGTERM") in output
+    assert list((folder / "storage" / "capture" / ENDPOINT).rglob("*.jsonl"))  # the sink wrote its records

@@ -12,15 +12,20 @@
    ``Completed``, the drifted one ``CompletedWithViolations`` naming the drifted features and the
    quality metrics that dropped.
 
-Everything keeps running (the dashboard at ``/ui/``, API docs at ``/docs``) until Ctrl-C.
+Everything keeps running (the dashboard at ``/ui/``, API docs at ``/docs``) until Ctrl-C or SIGTERM,
+which stop it alike: the model server, the capture sink (which writes what it has) and the modelwatch
+server shut down, and the command exits 0. A stop signal before the demo has shown its results stops it
+the same way, then exits with 130 (Ctrl-C) or 143 (SIGTERM, 128 + 15), without a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,6 +178,28 @@ def _send(model_url: str, rows: np.ndarray, prefix: str) -> tuple[datetime, date
     return start, end
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block SIGTERM stops the demo as Ctrl-C does; a second one is ignored while it stops."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_demo(
     folder: Path,
     console: Console,
@@ -181,7 +208,31 @@ def run_demo(
     model_port: int = 8080,
     keep_running: bool = True,
 ) -> DemoResult:
-    """Run the demo (see the module docstring); with ``keep_running`` serve until Ctrl-C."""
+    """Run the demo (see the module docstring); with ``keep_running`` serve until Ctrl-C or SIGTERM.
+
+    Raises:
+        SystemExit: 143 (SIGTERM) or 130 (Ctrl-C) when stopped before it showed its results, once all
+            is shut down.
+    """
+    with _sigterm_as_interrupt():
+        try:
+            return _run_demo(folder, console, port=port, model_port=model_port, keep_running=keep_running)
+        except _Terminated:
+            console.print("stopped by SIGTERM")
+            raise SystemExit(128 + signal.SIGTERM) from None
+        except KeyboardInterrupt:
+            console.print("stopped by Ctrl-C")
+            raise SystemExit(128 + signal.SIGINT) from None
+
+
+def _run_demo(
+    folder: Path,
+    console: Console,
+    *,
+    port: int = 8000,
+    model_port: int = 8080,
+    keep_running: bool = True,
+) -> DemoResult:
     import os
 
     import uvicorn
@@ -288,11 +339,11 @@ def run_demo(
         step("[bold]done[/]")
         result = DemoResult(api_url, details, violations, quality_details, quality_violations)
         if keep_running:
-            console.print("Everything keeps running; press [bold]Ctrl-C[/] to stop.")
             try:
+                console.print("Everything keeps running; press [bold]Ctrl-C[/] to stop.")
                 while True:
                     time.sleep(1)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM (_Terminated): a normal end
                 console.print("stopping")
         return result
     finally:
