@@ -196,7 +196,7 @@ def create_channel(spec: ChannelBody, session: SessionDep) -> ChannelView:
 def list_channels(
     session: SessionDep, max_results: MaxResults = 100, next_token: NextToken = None
 ) -> Page[ChannelView]:
-    """Notification channels by name (secrets are never shown)."""
+    """Notification channels by name; each secret that is set shows as *** (docs/alerts.md#secrets)."""
     return channels.list_channels(session, max_results=max_results, next_token=next_token)
 
 
@@ -207,7 +207,8 @@ def describe_channel(name: NameInPath, session: SessionDep) -> ChannelView:
 
 @router.put("/notification-channels/{name}", responses=responses(400, 403, 404, 413, 422))
 def replace_channel(name: NameInPath, spec: ChannelBody, session: SessionDep) -> ChannelView:
-    """Replace a channel's settings; a secret left out keeps the stored one (same kind)."""
+    """Replace a channel's settings; a secret sent as *** (or an HMAC key or password left out) keeps the
+    stored one (same kind), so a view can be sent back as it is."""
     return channels.replace_channel(session, name, spec)
 
 
