@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from modelwatch import __version__
 from modelwatch.errors import ModelwatchError
+from modelwatch.extras import install_hint
 from modelwatch.io.datasets import DatasetFormat
+from modelwatch.terminal import console, markup_mode
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_VIOLATIONS", "app", "main"]
 
@@ -34,9 +36,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=markup_mode(),
 )
-err = Console(stderr=True)
-out = Console()
+err = console(stderr=True)
+out = console()
 
 DatasetOption = Annotated[
     str,
@@ -98,7 +101,7 @@ def _job_errors() -> Iterator[None]:
     try:
         yield
     except ModelwatchError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        err.print(Text.assemble(("error: ", "bold red"), str(error)), highlight=False)
         raise typer.Exit(EXIT_ERROR) from None
 
 
@@ -361,7 +364,9 @@ def proxy(
     variant: Annotated[
         str, typer.Option("--variant", help="Variant name: the second folder.")
     ] = "AllTraffic",
-    listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to listen on.")] = "127.0.0.1:8080",
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT to listen on (not 8080, the usual model-server port).")
+    ] = "127.0.0.1:9000",
     sampling: Annotated[
         float, typer.Option("--sampling", min=0, max=100, help="Percentage of requests captured.")
     ] = 100.0,
@@ -593,7 +598,15 @@ _register()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as error:
+        command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+        hint = install_hint(error.name or "", command) if error.name else None
+        if hint is None:
+            raise
+        err.print(Text.assemble(("error: ", "bold red"), hint), highlight=False)
+        sys.exit(EXIT_ERROR)
 
 
 if __name__ == "__main__":

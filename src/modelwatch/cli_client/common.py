@@ -16,7 +16,6 @@ import typer
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from rich import box
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +23,7 @@ from rich.text import Text
 from modelwatch.service.schemas import (
     Page,
 )
+from modelwatch.terminal import console
 
 if TYPE_CHECKING:
     from modelwatch.client import ApiError, Client
@@ -38,8 +38,8 @@ POLL_SECONDS = 1.0
 
 DEFAULT_CRON = "cron(0 * ? * * *)"
 
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 M = TypeVar("M", bound=BaseModel)
 
 SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}

@@ -72,6 +72,11 @@ def _s3_options() -> dict[str, object]:
 def filesystem(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """The fsspec filesystem for ``uri`` and the path inside it (``bucket/key`` for S3)."""
     if uri.startswith(_S3_PREFIXES):
+        try:
+            import s3fs  # noqa: F401  (fsspec's own message would not name the extra)
+        except ModuleNotFoundError:
+            message = "s3:// URIs need the s3 extra: pip install 'modelwatch[s3]'"
+            raise StorageError(message, uri=uri) from None
         return fsspec.filesystem("s3", **_s3_options()), uri.split("://", 1)[1]
     if not is_local(uri):
         scheme = uri.split("://", 1)[0]
