@@ -14,15 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from typer.testing import CliRunner, Result
 
 from modelwatch.api import create_app
 from modelwatch.cli import app
-from modelwatch.service import executions, schedules, tokens
+from modelwatch.service import channels, executions, schedules, tokens
 from modelwatch.service.db import Database
 from modelwatch.service.metrics import record_metrics
-from modelwatch.service.models import Execution
+from modelwatch.service.models import Execution, NotificationChannel
 from modelwatch.service.schemas import ExecutionStatus
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +102,51 @@ async def test_alerting_routes_need_a_token(client: httpx.AsyncClient, db: Datab
     for path in ("/alarms/a", "/notification-channels/hook"):
         assert (await client.delete(path, headers=_bearer(read))).status_code == 403
         assert (await client.delete(path, headers=_bearer(admin))).status_code == 204
+
+
+async def test_channel_secrets_are_write_only_for_every_token(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    with db.session() as session:
+        _, admin = tokens.create_token(session, "ops", "admin")
+        _, read = tokens.create_token(session, "dashboard", "read")
+    hook = {
+        "name": "keyed",
+        "kind": "webhook",
+        "url": "https://ops:url-pass-1@hooks.example.com/in?api_key=query-key-1",
+        "headers": {"Authorization": "Bearer header-token-1"},
+        "secret": "hmac-key-2",
+    }
+    hidden = ("url-pass-1", "query-key-1", "header-token-1", "hmac-key-2", *SECRETS)
+    for spec in (hook, SLACK, EMAIL):
+        created = await client.post("/notification-channels", json=spec, headers=_bearer(admin))
+        assert created.status_code == 201, created.text
+        assert not [s for s in hidden if s in created.text]
+    for secret in (read, admin):
+        listing = await client.get("/notification-channels", headers=_bearer(secret))
+        assert listing.status_code == 200 and not [s for s in hidden if s in listing.text]
+    shown = (await client.get("/notification-channels/keyed", headers=_bearer(read))).json()
+    assert shown["config"]["url"] == "https://***:***@hooks.example.com/in?api_key=***"
+    assert shown["config"]["headers"] == {"Authorization": "***"} and shown["config"]["secret"] == "***"
+
+    # what a view shows can be sent back: the stored secrets stay, the change is made
+    back = {**shown["config"], "name": "keyed", "kind": "webhook", "enabled": True, "max_attempts": 2}
+    replaced = await client.put("/notification-channels/keyed", json=back, headers=_bearer(admin))
+    assert replaced.status_code == 200 and replaced.json()["config"] == {**shown["config"], "max_attempts": 2}
+    nothing_stored = {**back, "headers": {"X-New": "***"}}
+    refused = await client.put("/notification-channels/keyed", json=nothing_stored, headers=_bearer(admin))
+    assert refused.status_code == 422 and refused.json()["error"]["fields"][0]["field"] == "headers.X-New"
+    with db.session(write=False) as session:
+        row = session.scalar(sa.select(NotificationChannel).where(NotificationChannel.name == "keyed"))
+        assert row is not None and channels.spec_of(row).model_dump(mode="json") == {
+            **hook,
+            **channels.spec_of(row).model_dump(mode="json", exclude=set(hook)),
+            "max_attempts": 2,
+        }
+    if db.is_sqlite:  # and the database file holds none of them
+        path = Path(sa.make_url(db.url).database or "")
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert not [s for s in hidden if s.encode() in raw]
 
 
 async def test_channels_never_show_their_secrets(client: httpx.AsyncClient, schedule: str) -> None:
@@ -305,6 +351,9 @@ def test_the_alerts_cli(served: str, db: Database, tmp_path: Path) -> None:
     spec.write_text(json.dumps(WEBHOOK))
     created = json.loads(cli(f"channels create --file {spec} --json").stdout)
     assert created["has_secret"] is True and "hmac-key-1" not in json.dumps(created)
+    described = cli("channels describe hook --json").stdout
+    assert json.loads(described)["config"]["secret"] == "***" and "hmac-key-1" not in described
+    assert "hmac-key-1" not in cli("channels describe hook").stdout
     assert "hook" in cli("channels list").stdout
 
     updated = cli(

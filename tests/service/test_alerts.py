@@ -5,6 +5,7 @@ attempt in the alert history. The clock is injected; nothing sleeps."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.fernet import Fernet
 
 from modelwatch.errors import NotFoundError, ValidationError
 from modelwatch.service import alerting, alerts, channels, endpoints, executions, notifications, schedules
@@ -31,6 +33,7 @@ from modelwatch.service.db import Database
 from modelwatch.service.models import Notification
 from modelwatch.service.notifications import EventKind, Outcome, Source, deliver_due, list_history
 from modelwatch.service.schemas import EndpointSpec, ExecutionStatus, ScheduleSpec
+from modelwatch.settings import get_settings
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 SECRET = "s3cret-key"
@@ -408,6 +411,50 @@ def test_the_history_keeps_a_status_and_a_short_reason_never_the_answer_body(
     assert [line.error for line in lines] == ["HTTP 500 Internal Server Error"]
     assert stored == ["HTTP 500 Internal Server Error"]
     assert marker not in every_text and "hunter2" not in every_text
+
+
+def test_the_sealed_secrets_reach_the_receiver(db: Database, schedule: str, receiver: Receiver) -> None:
+    url = receiver.url.replace("http://", "http://ops:p%40ss-1@") + "/creds?api_key=qk-1"
+    with db.session() as session:
+        channels.create_channel(
+            session,
+            WebhookChannelSpec(name="creds", url=url, headers={"X-Api-Key": "hdr-1"}, secret=SECRET),
+        )
+        shown = channels.describe_channel(session, "creds").config
+        alerts.update_alert(
+            session, schedule, "monitoring-alert", MonitoringAlertUpdate(channels=["creds"]), now=T0
+        )
+    assert shown["url"].startswith("http://***:***@127.0.0.1:") and shown["url"].endswith("?api_key=***")
+    _run(db, schedule, ExecutionStatus.COMPLETED_WITH_VIOLATIONS, T0)
+    assert deliver_due(db, now=T0).delivered == 1
+    (received,) = receiver.on("/creds?api_key=qk-1")
+    _verify(received)
+    assert received.headers["X-Api-Key"] == "hdr-1"
+    assert received.headers["Authorization"] == "Basic " + base64.b64encode(b"ops:p@ss-1").decode()
+
+
+def test_a_key_that_cannot_open_the_secrets_fails_the_delivery_with_one_clear_reason(
+    db: Database, schedule: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELWATCH_SECRET_KEY", Fernet.generate_key().decode())
+    get_settings.cache_clear()
+    with db.session() as session:
+        channels.create_channel(
+            session, WebhookChannelSpec(name="hook", url=f"{receiver.url}/hook", secret=SECRET)
+        )
+        alerts.update_alert(
+            session, schedule, "monitoring-alert", MonitoringAlertUpdate(channels=["hook"]), now=T0
+        )
+    _run(db, schedule, ExecutionStatus.COMPLETED_WITH_VIOLATIONS, T0)
+    monkeypatch.setenv("MODELWATCH_SECRET_KEY", Fernet.generate_key().decode())
+    get_settings.cache_clear()
+    assert deliver_due(db, now=T0).failed == 1
+    with db.session(write=False) as session:
+        (line,) = list_history(session, event=EventKind.NOTIFICATION_ATTEMPT).items
+    assert line.outcome == Outcome.FAILED and not receiver.on("/hook")
+    assert (line.error or "").startswith(
+        "cannot decrypt the secrets of notification channel 'hook' with the key from MODELWATCH_SECRET_KEY"
+    )
 
 
 def test_smtp_refusals(db: Database, schedule: str, smtp_server: Mailbox) -> None:
