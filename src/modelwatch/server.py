@@ -5,7 +5,10 @@ job runner. On SIGINT/SIGTERM the server stops accepting requests, the scheduler
 executions get ``shutdown_timeout`` seconds to finish, and the rest are stopped (``Stopped``).
 
 The server refuses to listen on a non-loopback address while no API token exists: a monitoring service
-open to the network without authentication is never what anyone wants.
+open to the network without authentication is never what anyone wants. The API checks the same rule on
+every request too (by the peer's address), so revoking the last token later does not open it; and it
+answers to the ``Host`` it listens on, loopback names and ``MODELWATCH_ALLOWED_HOSTS`` only
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from modelwatch.api.guard import is_loopback
 from modelwatch.capture.proxy import GracefulServer
 from modelwatch.errors import ConfigurationError
 from modelwatch.service.db import Database, open_database
@@ -22,18 +26,18 @@ from modelwatch.service.runner import Runner
 from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.tokens import has_tokens
 
-__all__ = ["Server", "build_server", "is_loopback"]
+__all__ = ["Server", "build_server", "is_loopback", "listen_host_names"]
 
 log = logging.getLogger(__name__)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def listen_host_names(host: str) -> tuple[str, ...]:
+    """The ``Host`` names that listening on ``host`` implies: the name or address itself, none for a
+    wildcard address (0.0.0.0, ::), which names no host."""
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return () if ipaddress.ip_address(host.strip("[]")).is_unspecified else (host,)
     except ValueError:
-        return False
+        return (host,) if host else ()
 
 
 @dataclass
@@ -103,6 +107,7 @@ def build_server(
         )
     runner = Runner(db) if scheduler else None
     loop = Scheduler(db, runner) if runner is not None else None
-    app = create_app(db, scheduler_runner=runner)  # run-now and baselining jobs start at once
+    # run-now and baselining jobs start at once
+    app = create_app(db, scheduler_runner=runner, allowed_hosts=listen_host_names(host))
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
     return Server(db, GracefulServer(config), loop, runner, shutdown_timeout)

@@ -95,6 +95,28 @@ class Settings(BaseSettings):
         ),
     )
 
+    allowed_hosts: str | None = Field(
+        default=None,
+        description=(
+            "Comma-separated host names the server answers to besides loopback names (the Host header; "
+            "guards against DNS rebinding), e.g. monitor.example.com; * for any."
+        ),
+    )
+    allowed_roots: str | None = Field(
+        default=None,
+        description=(
+            "Comma-separated folders and URI prefixes that API paths (datasets, baselines, scripts, "
+            "configs, outputs) must lie in; the storage root always may; default: anywhere."
+        ),
+    )
+
+    def resolved_allowed_hosts(self) -> tuple[str, ...]:
+        return _split(self.allowed_hosts)
+
+    def resolved_allowed_roots(self) -> tuple[str, ...] | None:
+        """The allowed roots, or None when any path is allowed."""
+        return _split(self.allowed_roots) or None
+
     def resolved_s3_endpoint_url(self) -> str | None:
         return (
             self.s3_endpoint_url
@@ -110,6 +132,10 @@ class Settings(BaseSettings):
 
     def resolved_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 SETTINGS_TABLE: list[tuple[str, object, str]] = [

@@ -32,7 +32,7 @@ def db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db: Database) -> FastAPI:
-    return create_app(db)
+    return create_app(db, allowed_hosts=["testserver"])  # the test clients' host name
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modelwatch.api import create_app
 from modelwatch.io.storage import join_uri, write_text
@@ -79,13 +80,26 @@ EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}
 """Examples per operation and mode: about 20 s per database for the whole API on two cores."""
 
 
+class _FromThisMachine:
+    """ASGI middleware: the peer is 127.0.0.1 (the test client says ``testclient``; an API without tokens
+    answers loopback peers only)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, "client": ("127.0.0.1", 50000)}, receive, send)
+
+
 @pytest.fixture
 def app(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FastAPI]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # a generated s3:// URI fails fast
     data_dir.mkdir(parents=True, exist_ok=True)
     db = open_database(database_url)
     _seed(db, data_dir)
-    yield create_app(db)
+    app = create_app(db, allowed_hosts=["testserver"])  # the host name of the ASGI test client
+    app.add_middleware(_FromThisMachine)
+    yield app
     db.dispose()
 
 

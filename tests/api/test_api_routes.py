@@ -303,7 +303,7 @@ async def test_new_work_is_handed_to_the_runner_at_once(db: Database, schedule: 
     starter = RecordingStarter()
     app: FastAPI = create_app(db, scheduler_runner=starter)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost/api/v1"
     ) as client:
         window = {"window_start": "2026-03-01T09:00:00Z", "window_end": "2026-03-01T10:00:00Z"}
         run = await client.post("/schedules/hourly/executions", json=window)

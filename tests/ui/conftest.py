@@ -42,7 +42,7 @@ def db(data_dir: Path, migrated_file: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db: Database) -> FastAPI:
-    return create_app(db)
+    return create_app(db, allowed_hosts=["testserver"])  # the test clients' host name
 
 
 @pytest.fixture

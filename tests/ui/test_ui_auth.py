@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from ui_data import ENDPOINT, SCHEDULE, Demo, csrf_of
 
 from modelwatch.service import tokens
@@ -107,12 +108,14 @@ async def test_a_forged_or_expired_cookie_is_not_a_session(
     client: httpx.AsyncClient, secrets: dict[str, str]
 ) -> None:
     assert (await _login(client, secrets["read"])).status_code == 303
-    name, expires, signature = client.cookies["mw_session"].split(".")
+    name, expires, session_id, signature = client.cookies["mw_session"].split(".")
     for forged in (
-        f"ops.{expires}.{signature}",  # another token's name
-        f"{name}.{int(expires) + 1}.{signature}",  # a later expiry
-        f"{name}.{expires}.{'0' * 64}",
-        f"{name}.1.{signature}",
+        f"ops.{expires}.{session_id}.{signature}",  # another token's name
+        f"{name}.{int(expires) + 1}.{session_id}.{signature}",  # a later expiry
+        f"{name}.{expires}.other-session.{signature}",  # another session's id
+        f"{name}.{expires}.{session_id}.{'0' * 64}",
+        f"{name}.1.{session_id}.{signature}",
+        f"{name}.{expires}.{signature}",  # the old format
         "garbage",
     ):
         client.cookies.set("mw_session", forged, path="/ui")
@@ -136,3 +139,41 @@ async def test_login_never_sends_the_browser_to_another_site(
         client.cookies.clear()
     page = await client.get("/ui/login?next=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
     assert "<script>alert(1)</script>" not in page.text
+
+
+async def test_logging_out_ends_the_session_on_the_server(
+    client: httpx.AsyncClient, secrets: dict[str, str]
+) -> None:
+    """Probe item 7: before, the logged-out cookie stayed a session for 12 hours."""
+    assert (await _login(client, secrets["admin"])).status_code == 303
+    cookie = client.cookies["mw_session"]
+    page = await client.get("/ui/")
+    assert page.status_code == 200
+    out = await client.post("/ui/logout", data={"csrf_token": csrf_of(page.text)})
+    assert out.status_code == 303
+    client.cookies.set("mw_session", cookie, path="/ui")  # a copy of the cookie, replayed
+    answer = await client.get("/ui/")
+    assert answer.status_code == 303 and answer.headers["location"] == "/ui/login?next=/ui/"
+    token = csrf_of((await client.get("/ui/login")).text)
+    refused = await client.post(f"/ui/schedules/{SCHEDULE}/stop", data={"csrf_token": token})
+    assert refused.status_code == 401
+    client.cookies.clear()
+    assert (await _login(client, secrets["admin"])).status_code == 303  # a new session works
+    assert (await client.get("/ui/")).status_code == 200
+
+
+@pytest.mark.parametrize("peer", ["10.1.2.3", "192.168.0.7", "2001:db8::1"])
+async def test_without_tokens_the_pages_answer_this_machine_only(app: FastAPI, demo: Demo, peer: str) -> None:
+    """Probe item 1: the open dashboard is for loopback peers; anyone else gets 403, login page
+    included (there is no token to log in with)."""
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as remote:
+        for path in ("/ui/", f"/ui/endpoints/{ENDPOINT}", "/ui/login"):
+            answer = await remote.get(path)
+            assert answer.status_code == 403, path
+            assert "loopback" in answer.text
+        answer = await remote.post(f"/ui/schedules/{SCHEDULE}/stop", data={"csrf_token": "x"})
+        assert answer.status_code == 403
+    local = httpx.ASGITransport(app=app, client=("::1", 40000))
+    async with httpx.AsyncClient(transport=local, base_url="http://testserver") as here:
+        assert (await here.get("/ui/")).status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -12,11 +12,14 @@ from fastapi import Depends, FastAPI
 from modelwatch import __version__
 from modelwatch.api import prometheus
 from modelwatch.api.auth import require_token
+from modelwatch.api.docs import install_docs
 from modelwatch.api.errors import install_error_handlers, responses
+from modelwatch.api.guard import RequestGuard
 from modelwatch.api.limits import MAX_BODY_BYTES, BodySizeLimit
 from modelwatch.api.routes import alerts, baselines, endpoints, executions, health, metrics, schedules
 from modelwatch.api.starter import JobStarter
 from modelwatch.service.db import Database, open_database
+from modelwatch.settings import get_settings
 
 __all__ = ["API_PREFIX", "JobStarter", "create_app"]
 
@@ -41,12 +44,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = None
 
 
-def create_app(db: Database | None = None, *, scheduler_runner: JobStarter | None = None) -> FastAPI:
+def create_app(
+    db: Database | None = None,
+    *,
+    scheduler_runner: JobStarter | None = None,
+    allowed_hosts: Iterable[str] = (),
+) -> FastAPI:
     """The API over ``db`` (None: the settings' database, opened when the app starts).
 
     ``scheduler_runner`` (e.g. the server's :class:`~modelwatch.service.runner.Runner`): when given, a
     run-now execution or a new baselining job is handed to it right after the answer, instead of
     waiting for the scheduler's next tick.
+
+    ``allowed_hosts``: host names that the ``Host`` header may carry besides loopback names and
+    ``MODELWATCH_ALLOWED_HOSTS`` (see :mod:`modelwatch.api.guard`).
     """
     app = FastAPI(
         title="modelwatch",
@@ -54,11 +65,16 @@ def create_app(db: Database | None = None, *, scheduler_runner: JobStarter | Non
         description=DESCRIPTION,
         lifespan=_lifespan,
         generate_unique_id_function=lambda route: route.name,  # operationId = the route function's name
+        docs_url=None,  # served by install_docs: under the token rule, Swagger UI from the package
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.db = db
     app.state.job_starter = scheduler_runner
     app.state.sqlite_gate = threading.Lock()  # see deps.session
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    hosts = (*get_settings().resolved_allowed_hosts(), *allowed_hosts)
+    app.add_middleware(RequestGuard, allowed_hosts=hosts)  # outermost: before anything reads the body
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (endpoints, baselines, schedules, metrics, executions, alerts):
@@ -69,6 +85,7 @@ def create_app(db: Database | None = None, *, scheduler_runner: JobStarter | Non
             responses=responses(401),
         )
     app.include_router(prometheus.router, dependencies=[Depends(require_token)])  # GET /metrics
+    install_docs(app)  # GET /openapi.json, /docs
     from modelwatch.ui.mount import install_ui  # the dashboard under /ui (docs/dashboard.md)
 
     install_ui(app)

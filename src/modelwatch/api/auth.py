@@ -1,8 +1,10 @@
 """Bearer tokens (docs/api.md "Authentication").
 
-While no token is active the API is open. Otherwise every route but health needs
-``Authorization: Bearer <token>``: none or an unknown or revoked one → 401; a ``read`` token may only
-read (GET, HEAD) → 403 for anything else.
+While no token is active the API is open to this machine only: a request whose peer address is not
+loopback → 403, checked on every request (revoking the last token of a server listening on 0.0.0.0
+does not open it to the network). Otherwise every route but health needs ``Authorization: Bearer
+<token>``: none or an unknown or revoked one → 401; a ``read`` token may only read (GET, HEAD) → 403
+for anything else.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from modelwatch.api.deps import transaction
+from modelwatch.api.guard import peer_is_loopback
 from modelwatch.service import tokens
 from modelwatch.service.tokens import Scope
 
-__all__ = ["require_token"]
+__all__ = ["OPEN_MODE_REMOTE", "require_token"]
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+OPEN_MODE_REMOTE = (
+    "no API token exists, so this server answers requests from this machine (loopback) only; "
+    "create one with `modelwatch tokens create NAME --scope admin`"
+)
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -33,6 +41,8 @@ def require_token(request: Request, credentials: Credentials) -> None:
     """Let the request through, or raise 401/403. Runs before the route, in a transaction of its own."""
     with transaction(request, write=False) as session:
         if not tokens.has_tokens(session):
+            if not peer_is_loopback(request):
+                raise HTTPException(403, OPEN_MODE_REMOTE)
             return
         secret = credentials.credentials if credentials is not None else ""
         info = tokens.authenticate(session, secret) if secret else None

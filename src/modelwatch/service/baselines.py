@@ -17,6 +17,7 @@ from modelwatch.service.layout import baseline_uri
 from modelwatch.service.lookup import by_name, check_uri, ensure_new_name
 from modelwatch.service.models import BaselineJob, utcnow
 from modelwatch.service.paging import page
+from modelwatch.service.roots import confine_fields
 from modelwatch.service.schemas import (
     BaselineJobSpec,
     BaselineJobView,
@@ -56,6 +57,7 @@ def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobVi
             f"{spec.monitoring_type.value} baselines are not available in this version",
             field="monitoring_type",
         )
+    confine_fields(spec)  # MODELWATCH_ALLOWED_ROOTS
     _check_parameters(spec)
     ensure_new_name(session, BaselineJob, spec.name, KIND)
     row = BaselineJob(

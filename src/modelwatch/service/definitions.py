@@ -17,6 +17,7 @@ from modelwatch.errors import FormatError, ModelwatchError, StorageError, Valida
 from modelwatch.io.storage import read_text
 from modelwatch.service.endpoints import get_endpoint
 from modelwatch.service.lookup import check_uri
+from modelwatch.service.roots import confine_fields
 from modelwatch.service.schedule_expression import ScheduleExpression, parse_offset, validate_max_runtime
 from modelwatch.service.schemas import JobDefinition, MonitoringType
 
@@ -40,6 +41,7 @@ def check_definition(
             f"available: {', '.join(sorted(t.value for t in SUPPORTED_TYPES))}",
             field="monitoring_type",
         )
+    confine_fields(definition, "definition")  # MODELWATCH_ALLOWED_ROOTS
     _check_input(session, definition)
     _TYPE_CHECKS[monitoring_type](definition)
     _check_script(definition.record_preprocessor_script, "definition.record_preprocessor_script")

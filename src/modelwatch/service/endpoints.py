@@ -11,6 +11,7 @@ from modelwatch.service.layout import capture_root
 from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import Endpoint, Schedule
 from modelwatch.service.paging import page
+from modelwatch.service.roots import confine
 from modelwatch.service.schemas import EndpointSpec, EndpointView, Page
 
 __all__ = ["create_endpoint", "delete_endpoint", "describe_endpoint", "get_endpoint", "list_endpoints"]
@@ -41,6 +42,7 @@ def create_endpoint(session: Session, spec: EndpointSpec) -> EndpointView:
             ).destination_uri
         except ConfigurationError as error:
             raise ValidationError(str(error), field="data_capture_config") from None
+        confine(capture_uri, "data_capture_config.DestinationS3Uri")  # MODELWATCH_ALLOWED_ROOTS
     ensure_new_name(session, Endpoint, spec.name, KIND)
     row = Endpoint(
         name=spec.name,

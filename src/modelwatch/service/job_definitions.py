@@ -13,6 +13,7 @@ from modelwatch.errors import ConflictError
 from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import JobDefinitionRow, Schedule
 from modelwatch.service.paging import page
+from modelwatch.service.roots import confine_fields
 from modelwatch.service.schemas import (
     JobDefinition,
     JobDefinitionSpec,
@@ -48,6 +49,7 @@ def get_job_definition(session: Session, name: str) -> JobDefinitionRow:
 
 def create_job_definition(session: Session, spec: JobDefinitionSpec) -> JobDefinitionView:
     """Store a named definition. It is checked when a schedule uses it (the endpoint may come later)."""
+    confine_fields(spec.definition, "definition")  # MODELWATCH_ALLOWED_ROOTS
     ensure_new_name(session, JobDefinitionRow, spec.name, KIND)
     row = JobDefinitionRow(
         name=spec.name,

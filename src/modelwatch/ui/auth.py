@@ -1,11 +1,14 @@
 """Who is looking: the dashboard's sessions and CSRF protection.
 
 The dashboard follows the API's rule (docs/api.md "Authentication"): while no token is active it is
-open; otherwise a page needs a session. The login form takes an API token and sets ``mw_session``, an
-HttpOnly, SameSite=Strict cookie ``{token name}.{expiry}.{HMAC}`` signed with a key that the app draws
-when it starts (so sessions end when the server restarts) and checked against the token on every
-request (a revoked token ends its sessions at once). An ``Authorization: Bearer`` header works too.
-``read`` tokens see every page; changes need an ``admin`` token.
+open to this machine (loopback peers) only, and answers 403 to anyone else; otherwise a page needs a
+session. The login form takes an API token and sets ``mw_session``, an HttpOnly, SameSite=Strict cookie
+``{token name}.{expiry}.{session id}.{HMAC}`` signed with a key that the app draws when it starts (so
+sessions end when the server restarts) and checked against the token on every request (a revoked token
+ends its sessions at once). Logging out ends the session on the server: its id is kept in the app's
+set of ended sessions until it expires, so a copy of the cookie is no longer a session. An
+``Authorization: Bearer`` header works too. ``read`` tokens see every page; changes need an ``admin``
+token.
 
 Every form that changes something carries a CSRF token: the double-submit pattern, the same random
 value in the HttpOnly cookie ``mw_csrf`` and in the form's ``csrf_token`` field.
@@ -16,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
+from modelwatch.api.auth import OPEN_MODE_REMOTE
 from modelwatch.api.deps import transaction
+from modelwatch.api.guard import peer_is_loopback
 from modelwatch.service import tokens
 from modelwatch.service.tokens import Scope
 from modelwatch.ui.errors import LoginRequired, PageError
@@ -32,6 +38,7 @@ __all__ = [
     "CSRF_FIELD",
     "SESSION_COOKIE",
     "SESSION_SECONDS",
+    "SessionKeys",
     "Viewer",
     "check_csrf",
     "csrf_token",
@@ -60,37 +67,74 @@ class Viewer:
         return self.scope == Scope.ADMIN
 
 
-def _key(request: Request) -> bytes:
-    key = getattr(request.app.state, "ui_secret", None)
-    assert isinstance(key, bytes), "install_ui() sets the session key"
-    return key
+@dataclass
+class SessionKeys:
+    """The app's sessions: the signing key drawn when the app starts, and the ids of sessions that
+    ended (logged out) before their expiry, each kept until it would have expired."""
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    _ended: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def signature(self, name: str, expires: int, session_id: str) -> str:
+        return hmac.new(self.key, f"{name}|{expires}|{session_id}".encode(), hashlib.sha256).hexdigest()
+
+    def end(self, session_id: str, expires: int) -> None:
+        now = time.time()
+        with self._lock:
+            for stale in [s for s, until in self._ended.items() if until < now]:
+                del self._ended[stale]
+            self._ended[session_id] = expires
+
+    def ended(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._ended
 
 
-def _signature(key: bytes, name: str, expires: int) -> str:
-    return hmac.new(key, f"{name}|{expires}".encode(), hashlib.sha256).hexdigest()
+def _keys(request: Request) -> SessionKeys:
+    keys = getattr(request.app.state, "ui_sessions", None)
+    assert isinstance(keys, SessionKeys), "install_ui() sets the session keys"
+    return keys
 
 
-def _session_name(request: Request) -> str | None:
-    """The token name of a valid, unexpired session cookie (its token is checked separately)."""
-    value = request.cookies.get(SESSION_COOKIE, "")
-    parts = value.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+@dataclass(frozen=True)
+class _Session:
+    name: str
+    expires: int
+    session_id: str
+
+
+def _session(request: Request) -> _Session | None:
+    """The valid, unexpired, not ended session of the request's cookie (its token is checked
+    separately)."""
+    parts = request.cookies.get(SESSION_COOKIE, "").split(".")
+    if len(parts) != 4 or not parts[1].isdigit():
         return None
-    name, expires, signature = parts[0], int(parts[1]), parts[2]
-    if expires < time.time():
+    found = _Session(parts[0], int(parts[1]), parts[2])
+    if found.expires < time.time():
         return None
-    if not hmac.compare_digest(signature, _signature(_key(request), name, expires)):
+    keys = _keys(request)
+    if not hmac.compare_digest(parts[3], keys.signature(found.name, found.expires, found.session_id)):
         return None
-    return name
+    if keys.ended(found.session_id):
+        return None
+    return found
 
 
 def current_viewer(request: Request) -> Viewer | None:
-    """The viewer of ``request``, or None when it carries no valid session or bearer token."""
+    """The viewer of ``request``, or None when it carries no valid session or bearer token.
+
+    Raises:
+        PageError: 403, no token exists and the request does not come from this machine.
+    """
     header = request.headers.get("authorization", "")
     bearer = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    name = _session_name(request)
+    cookie = _session(request)
+    name = cookie.name if cookie is not None else None
     with transaction(request, write=False) as session:
         if not tokens.has_tokens(session):
+            if not peer_is_loopback(request):
+                raise PageError(403, "Not allowed", OPEN_MODE_REMOTE[0].upper() + OPEN_MODE_REMOTE[1:] + ".")
             return Viewer(None, Scope.ADMIN)
         if bearer:
             info = tokens.authenticate(session, bearer)
@@ -131,9 +175,11 @@ def start_session(request: Request, response: Response, secret: str) -> Viewer |
         with transaction(request) as session:
             tokens.touch(session, info.name)
     expires = int(time.time()) + SESSION_SECONDS
+    session_id = secrets.token_urlsafe(16)
+    signature = _keys(request).signature(info.name, expires, session_id)
     response.set_cookie(
         SESSION_COOKIE,
-        f"{info.name}.{expires}.{_signature(_key(request), info.name, expires)}",
+        f"{info.name}.{expires}.{session_id}.{signature}",
         max_age=SESSION_SECONDS,
         path=COOKIE_PATH,
         httponly=True,
@@ -143,7 +189,12 @@ def start_session(request: Request, response: Response, secret: str) -> Viewer |
     return Viewer(info.name, info.scope)
 
 
-def end_session(response: Response) -> None:
+def end_session(request: Request, response: Response) -> None:
+    """End the request's session on the server (a copy of its cookie is no session any more) and
+    delete the cookie."""
+    cookie = _session(request)
+    if cookie is not None:
+        _keys(request).end(cookie.session_id, cookie.expires)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
 
 

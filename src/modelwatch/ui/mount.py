@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import FastAPI
 
+from modelwatch.ui.auth import SessionKeys
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes import build_router
 
@@ -16,5 +15,5 @@ def install_ui(app: FastAPI) -> None:
     """Serve the dashboard under :data:`UI_PREFIX` (and redirect ``/`` to it). Its pages use the app's
     database (``app.state.db``) and job starter, and the same tokens as the API (see
     :mod:`modelwatch.ui.auth`). Sessions are signed with a key drawn here."""
-    app.state.ui_secret = secrets.token_bytes(32)
+    app.state.ui_sessions = SessionKeys()
     app.include_router(build_router())

@@ -59,5 +59,5 @@ async def logout(request: Request) -> Response:
     form = await read_form(request)
     check_csrf(request, form)
     response = RedirectResponse(f"{UI_PREFIX}/login", 303)
-    end_session(response)
+    end_session(request, response)
     return response
