@@ -565,7 +565,7 @@ def channels_list(
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List notification channels (secrets are never shown).
+    """List notification channels (secrets are never shown: a secret that is set shows as ***).
 
     Example: modelwatch channels list
     """
@@ -586,7 +586,7 @@ def channels_describe(
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a notification channel (its secret is never shown).
+    """Show a notification channel (a secret that is set shows as ***, never its value).
 
     Example: modelwatch channels describe ops
     """

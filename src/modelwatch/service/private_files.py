@@ -65,7 +65,7 @@ def private_file(path: Path) -> Path:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         tighten(path, 0o600)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # no such folder, or not ours to write: the caller's open reports it
         pass
     else:
         os.close(descriptor)
