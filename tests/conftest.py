@@ -108,11 +108,14 @@ def s3_bucket(s3_server: str) -> str:
 
 
 def _postgres_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    """The folder of ``initdb`` and ``pg_ctl``: on PATH, else Debian's /usr/lib/postgresql/N/bin (newest)."""
+    on_path = shutil.which("initdb")
+    found = [Path(on_path)] if on_path else sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not found:
         pytest.fail(
-            "PostgreSQL binaries not found under /usr/lib/postgresql; install them "
-            "(apt-get install postgresql, as .ci/run does) or set MODELWATCH_TEST_DATABASE_URL"
+            "PostgreSQL binaries (initdb) found neither on PATH nor under /usr/lib/postgresql: run the "
+            "README's test command (it installs them), apt-get install postgresql, or set "
+            "MODELWATCH_TEST_DATABASE_URL"
         )
     return found[-1].parent
 

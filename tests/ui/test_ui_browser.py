@@ -9,6 +9,7 @@ printed. One browser serves the module; each test gets a fresh browser context.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -87,10 +88,23 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             print(f"\nscreenshots of the dashboard: {artifacts}")
 
 
+def chromium_executable() -> str:
+    """Chromium from ``MODELWATCH_TEST_CHROMIUM``, else the one on PATH (Debian's ``chromium``)."""
+    found = os.environ.get("MODELWATCH_TEST_CHROMIUM") or next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+    )
+    if not found:
+        pytest.fail(
+            "Chromium not found on PATH: run the README's test command (it installs it), or "
+            "apt-get install chromium, or set MODELWATCH_TEST_CHROMIUM to a Chromium executable"
+        )
+    return found
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
