@@ -6,8 +6,9 @@
   cannot talk to the server.
 * A change (any method but GET, HEAD, OPTIONS) sent by a browser on behalf of another site is refused
   403 (``CrossSiteRequest``): ``Sec-Fetch-Site`` is ``cross-site`` or ``same-site``, or ``Origin`` is
-  ``null`` or names another host than ``Host`` (or than an allowed host, for a proxy that rewrites
-  ``Host``). Clients that send neither header (the CLI, the SDK, curl, boto3) are not browsers.
+  ``null`` or names another host and port than ``Host`` (a listed host on its default port is
+  accepted too, for a proxy that rewrites ``Host``). Clients that send neither header (the CLI, the
+  SDK, curl, boto3) are not browsers.
 
 :func:`is_loopback` and :func:`peer_is_loopback` are the loopback rule that open mode (no tokens) keeps.
 """
@@ -93,7 +94,9 @@ class RequestGuard:
         parts = urlsplit(origin.strip().lower())
         if not parts.scheme or not parts.netloc:
             return f"its Origin {origin!r} is not this site"
-        if parts.netloc == host.strip().lower() or host_name(parts.netloc) in self.allowed:
+        if parts.netloc == host.strip().lower():
+            return None
+        if parts.port is None and parts.hostname in self.allowed:  # a proxy that rewrites Host
             return None
         return f"its Origin {origin!r} is not this site ({host})"
 
