@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psutil
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
+import sqlalchemy as sa
 from service_runs import run_until
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,7 +34,8 @@ from modelwatch.service import endpoints, executions, schedules
 from modelwatch.service.baselines import describe_baseline_job, start_baseline_job
 from modelwatch.service.db import Database
 from modelwatch.service.metrics import list_metric_names, query_metric
-from modelwatch.service.runner import Runner
+from modelwatch.service.models import Schedule
+from modelwatch.service.runner import Runner, recover_orphans
 from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.schemas import (
     BaselineJobSpec,
@@ -246,7 +253,7 @@ def test_a_failing_script_fails_the_execution_with_its_line(
 
 
 def test_garbage_lines_fail_the_execution_naming_file_and_line(
-    db: Database, endpoint: Path, baseline: tuple[str, str]
+    db: Database, endpoint: Path, baseline: tuple[str, str], data_dir: Path
 ) -> None:
     path = write_capture(endpoint, "churn", H1, predicted(credit_rows(count=5)))
     lines = path.read_text().splitlines(keepends=True)
@@ -255,6 +262,8 @@ def test_garbage_lines_fail_the_execution_naming_file_and_line(
     [view] = run_until(db, H2)
     assert view.status == ExecutionStatus.FAILED
     assert f"{path}, line 3" in (view.failure_reason or "")
+    assert Path(view.log_uri or "").is_file()
+    assert not any((data_dir / "work").iterdir())  # a failed job's work folder goes too
 
 
 def test_postprocessing_runs_after_a_successful_analysis(
@@ -323,6 +332,8 @@ def test_baselining_jobs_run_in_the_runner(db: Database, data_dir: Path, tmp_pat
     assert json.loads(Path(good.statistics_uri).read_text())["dataset"]["item_count"] == 200
     assert bad.status == JobStatus.FAILED
     assert "missing.csv" in (bad.failure_reason or "")
+    assert Path(bad.log_uri or "").is_file()
+    assert not any((data_dir / "work").iterdir())  # work folders go, the results and logs stay
 
 
 def test_shutdown_stops_executions_that_do_not_finish_in_time(
@@ -335,3 +346,91 @@ def test_shutdown_stops_executions_that_do_not_finish_in_time(
     assert view.status == ExecutionStatus.STOPPED
     assert view.failure_reason == "Stopped: the service shut down before the job ended"
     assert not runner.start_execution(view.id)  # a runner that shut down starts nothing
+
+
+SERVER = """
+import sys, time
+from datetime import datetime
+from modelwatch.service.db import open_database
+from modelwatch.service.runner import Runner
+from modelwatch.service.scheduler import Scheduler
+
+db = open_database(sys.argv[1])
+runner = Runner(db, capacity=1, poll_seconds=0.05)
+Scheduler(db, runner, clock=lambda: datetime.fromisoformat(sys.argv[2])).tick()
+print("started", flush=True)
+time.sleep(600)
+"""
+
+
+def _job_processes(server: psutil.Process) -> list[psutil.Process]:
+    return [p for p in server.children(recursive=True) if "modelwatch.service.job" in " ".join(p.cmdline())]
+
+
+def test_a_server_killed_with_sigkill_takes_its_jobs_along_and_its_restart_settles_them(
+    db: Database, database_url: str, endpoint: Path, baseline: tuple[str, str], tmp_path: Path, data_dir: Path
+) -> None:
+    # the job writes its results, then its postprocessing script hangs: the server dies meanwhile
+    write_capture(endpoint, "churn", H1, predicted(credit_rows(count=20)))
+    script = tmp_path / "post.py"
+    script.write_text("import time\ndef postprocess_handler():\n    time.sleep(600)\n")
+    _schedule(db, baseline, post_analytics_processor_script=str(script))
+    output = data_dir / "storage" / "monitoring" / "churn" / "dq" / "2026" / "06" / "01" / "11"
+    with subprocess.Popen(
+        [sys.executable, "-c", SERVER, database_url, H2.isoformat()], stdout=subprocess.PIPE
+    ) as server:
+        assert server.stdout is not None and server.stdout.readline() == b"started\n"
+        [job] = _job_processes(psutil.Process(server.pid))
+        deadline = time.monotonic() + 120
+        while not (output / "statistics.json").exists():  # partial results, then the hanging script
+            assert job.is_running() and time.monotonic() < deadline
+            time.sleep(0.05)
+        server.kill()
+        server.wait()
+    _, alive = psutil.wait_procs([job], timeout=30)
+    for process in alive:
+        process.kill()  # (not to leave it behind when the test fails)
+    assert not alive  # no job runs without its server
+
+    assert recover_orphans(db) == 1  # the restarted server settles the execution
+    with db.session() as session:
+        [view] = executions.list_executions(session).items
+    assert view.status == ExecutionStatus.FAILED
+    assert "server process running this execution ended before it did" in (view.failure_reason or "")
+    assert not (output / "statistics.json").exists()  # no partial results
+    assert view.log_uri == str(output / "execution.log")  # the log of what it did before
+    assert "capture files of churn" in (output / "execution.log").read_text()
+    assert not any((data_dir / "work").iterdir())
+
+
+def test_a_job_that_ended_while_its_server_was_down_is_adopted(
+    db: Database, endpoint: Path, baseline: tuple[str, str], data_dir: Path
+) -> None:
+    _schedule(db, baseline)
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as gone:  # the pid of a dead server
+        gone.wait()
+    with db.session() as session:
+        schedule = session.scalars(sa.select(Schedule)).one()
+        created = executions.create_execution(session, schedule, H2, (H1, H2), str(data_dir / "out"))
+        executions.claim_executions(session, [created.id], f"{socket.gethostname()}:{gone.pid}")
+    work = data_dir / "work" / f"execution-{created.id}-1"
+    work.mkdir(parents=True)
+    (work / "execution.log").write_text("the job's log\n")
+    (work / "result.json").write_text(json.dumps({"records": 20, "violations": 2}))
+    metric = {
+        "MetricName": "feature_baseline_drift_income",
+        "Value": 0.4,
+        "Timestamp": "2026-06-01T10:00:00Z",
+    }
+    (work / "cloudwatch_metrics.jsonl").write_text(json.dumps(metric) + "\n")
+    (work / "message").write_text("CompletedWithViolations: Job completed successfully with 2 violations.")
+
+    assert recover_orphans(db) == 1
+    with db.session() as session:
+        view = executions.describe_execution(session, created.id)
+        series = query_metric(session, "dq", "feature_baseline_drift_income")
+    assert view.status == ExecutionStatus.COMPLETED_WITH_VIOLATIONS, view.failure_reason
+    assert (view.record_count, view.violation_count) == (20, 2)
+    assert [(p.execution_id, p.value) for p in series] == [(created.id, 0.4)]
+    assert Path(view.log_uri or "").read_text() == "the job's log\n"
+    assert not work.exists()

@@ -14,13 +14,19 @@ fresh work folder and starts this module with its stdout and stderr going to ``e
   ``result.json`` carries the counts.
 
 User scripts run only here, never in the service process.
+
+The job dies with the runner that started it: given ``--parent-pid``, it asks the kernel (Linux
+``PR_SET_PDEATHSIG``) for SIGKILL when the thread that started it ends, and exits at once if that
+parent is already gone. (Elsewhere the runner's next start kills it; see :mod:`modelwatch.service.runner`.)
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
+import signal
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -167,14 +173,37 @@ def run_job(work: Path) -> int:
     return 0
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+EXIT_PARENT_GONE = 3
+
+
+def die_with_parent(parent: int) -> bool:
+    """Be SIGKILLed when the thread of ``parent`` that started this process ends (Linux; elsewhere a
+    no-op); False when ``parent`` is no longer this process's parent (it died before the request took)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+                log.warning("cannot ask to die with the runner: %s", os.strerror(ctypes.get_errno()))
+        except (OSError, AttributeError) as error:
+            log.warning("cannot ask to die with the runner: %s", error)
+    return os.getppid() == parent
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    parent = None
+    if len(args) == 3 and args[1] == "--parent-pid" and args[2].isdigit():
+        args, parent = args[:1], int(args[2])
     if len(args) != 1:
-        print("usage: python -m modelwatch.service.job WORK_DIR", file=sys.stderr)
+        print("usage: python -m modelwatch.service.job WORK_DIR [--parent-pid PID]", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if parent is not None and not die_with_parent(parent):
+        log.error("the runner that started this job (pid %d) is gone: the job does not run", parent)
+        return EXIT_PARENT_GONE
     return run_job(Path(args[0]))
 
 

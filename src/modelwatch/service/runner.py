@@ -11,8 +11,18 @@ group with stdout and stderr going to ``execution.log``, and watches it:
   the reason of a ``Failed`` one, and a process that died without either is ``Failed`` with its exit code.
 
 Then the log is copied beside the results (``{output_uri}/execution.log``), the metrics of
-``cloudwatch_metrics.jsonl`` are stored, and the outcome is recorded. Whatever the job does, the
-runner and the service keep going.
+``cloudwatch_metrics.jsonl`` are stored, the outcome is recorded, and the work folder is removed
+(whatever the outcome; it stays only when its log could not be copied, as the log's one copy). Whatever
+the job does, the runner and the service keep going.
+
+A job never outlives its server unsupervised. The job process asks the kernel (Linux
+``PR_SET_PDEATHSIG``) to be killed when the runner thread that started it ends, so ``kill -9`` of the
+server ends its jobs too; elsewhere, or for processes the job started, :func:`recover_orphans` on the
+next start kills what is left of the job's process group (its id is in the work folder's ``pid``). It
+then settles each execution of the dead runner from its work folder: a job that had finished is
+adopted (its status, counts, metrics and log recorded as if the runner had watched it); one that had
+failed keeps its reason; one cut short is ``Failed`` (``Stopped`` if a stop was requested) with a
+reason saying that the server ended first, its partial result files removed, its log kept.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from modelwatch.errors import ModelwatchError
-from modelwatch.io.storage import join_uri, write_bytes
+from modelwatch.io.storage import filesystem, join_uri, write_bytes
 from modelwatch.service import jobspec as job_module
 from modelwatch.service.baselines import claim_baseline_job, finish_baseline_job, get_baseline_job
 from modelwatch.service.db import Database
@@ -44,7 +54,7 @@ from modelwatch.service.executions import claim_executions, finish_execution, ge
 from modelwatch.service.ground_truth import endpoint_ground_truth_uri
 from modelwatch.service.layout import monitoring_uri
 from modelwatch.service.metrics import parse_metric_lines, record_metrics
-from modelwatch.service.models import Execution, utcnow
+from modelwatch.service.models import Execution
 from modelwatch.service.schemas import ExecutionStatus, JobStatus
 from modelwatch.settings import get_settings
 
@@ -54,6 +64,20 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 3.0
 STOP_CHECK_SECONDS = 2.0
+PID_FILE = "pid"  # the job process's id (and its process group's), written by the runner
+ORPHANED = "the server process running this execution ended before it did"
+RESULT_FILES = (  # what a job may write into its output_uri; removed from one that was cut short
+    "statistics.json",
+    "constraints.json",
+    "constraint_violations.json",
+    "drift.json",
+    "analysis.json",
+    "calibration.json",
+    "merge_summary.json",
+    "performance_estimate.json",
+    "report.html",
+    job_module.METRICS_FILE,
+)
 
 
 def worker_id() -> str:
@@ -202,14 +226,20 @@ class Runner:
 
     def _supervise(self, task: _Task) -> tuple[ExecutionStatus, str | None]:
         log_file = task.work / job_module.LOG_FILE
+        command = [sys.executable, "-m", "modelwatch.service.job", str(task.work)]
         with open(log_file, "ab") as output:
+            # the job dies with this thread (see the module docstring): it checks this pid is its parent
             process = subprocess.Popen(
-                [sys.executable, "-m", "modelwatch.service.job", str(task.work)],
+                [*command, "--parent-pid", str(os.getpid())],
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        try:
+            (task.work / PID_FILE).write_text(str(process.pid))
+        except OSError as error:
+            log.warning("runner: cannot write %s: %s", task.work / PID_FILE, error)
         log.info("runner: %s %s started (pid %d)", task.kind, task.key, process.pid)
         started = time.monotonic()
         checked = started
@@ -233,14 +263,9 @@ class Runner:
                 if self._stop_requested(int(task.key)):
                     _terminate(process)
                     return ExecutionStatus.STOPPED, "Stopped by request"
-        if code == 0 and (task.work / job_module.MESSAGE_FILE).exists():
-            message = (task.work / job_module.MESSAGE_FILE).read_text()
-            if message.startswith("CompletedWithViolations"):
-                return ExecutionStatus.COMPLETED_WITH_VIOLATIONS, None
-            return ExecutionStatus.COMPLETED, None
-        failure = task.work / job_module.FAILURE_FILE
-        if failure.exists():
-            return ExecutionStatus.FAILED, failure.read_text() or f"the job failed (exit code {code})"
+        outcome = _outcome_of(task.work, code)
+        if outcome is not None:
+            return outcome
         if code < 0:
             return (
                 ExecutionStatus.FAILED,
@@ -271,53 +296,14 @@ class Runner:
             "runner: %s %s ended %s%s", task.kind, task.key, status.value, f": {reason}" if reason else ""
         )
 
-    def _read(self, task: _Task, name: str) -> str | None:
-        path = task.work / name
-        return path.read_text() if path.exists() else None
-
-    def _publish_log(self, task: _Task, output_uri: str) -> str:
-        local = task.work / job_module.LOG_FILE
-        target = join_uri(output_uri, job_module.LOG_FILE)
-        try:
-            write_bytes(target, local.read_bytes() if local.exists() else b"")
-            return target
-        except (ModelwatchError, OSError) as error:
-            log.warning("runner: cannot copy %s to %s: %s", local, target, error)
-            return str(local)
-
     def _finish_execution(self, task: _Task, status: ExecutionStatus, reason: str | None) -> None:
-        execution_id = int(task.key)
-        result = json.loads(self._read(task, job_module.RESULT_FILE) or "{}")
-        metrics_text = self._read(task, job_module.METRICS_FILE) or ""
-        with self.db.session() as session:
-            row = get_execution(session, execution_id)
-            log_uri = self._publish_log(task, row.output_uri)
-            points = []
-            if metrics_text:
-                try:
-                    points = parse_metric_lines(
-                        metrics_text.splitlines(), file=str(task.work / job_module.METRICS_FILE)
-                    )
-                except ModelwatchError as error:
-                    log.warning("runner: metrics of execution %d not stored: %s", execution_id, error)
-            record_metrics(session, row, points)
-            finish_execution(
-                session,
-                execution_id,
-                status,
-                failure_reason=reason,
-                exit_message=self._read(task, job_module.MESSAGE_FILE),
-                log_uri=log_uri,
-                violation_count=result.get("violations"),
-                record_count=result.get("records"),
-            )
-        if status in (ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED_WITH_VIOLATIONS):
-            shutil.rmtree(task.work, ignore_errors=True)
+        _record_execution(self.db, int(task.key), task.work, status, reason)
 
     def _finish_baseline(self, task: _Task, status: ExecutionStatus, reason: str | None) -> None:
-        result = json.loads(self._read(task, job_module.RESULT_FILE) or "{}")
+        result = json.loads(_read(task.work, job_module.RESULT_FILE) or "{}")
         with self.db.session() as session:
             row = get_baseline_job(session, task.key)
+            log_uri = _publish_log(task.work, row.output_uri)
             finish_baseline_job(
                 session,
                 task.key,
@@ -325,8 +311,9 @@ class Runner:
                 failure_reason=reason,
                 statistics_uri=result.get("statistics_uri"),
                 constraints_uri=result.get("constraints_uri"),
-                log_uri=self._publish_log(task, row.output_uri),
+                log_uri=log_uri,
             )
+        _remove_work(task.work, log_uri)
 
     # -- shutting down ----------------------------------------------------------------------------
 
@@ -367,6 +354,79 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _read(work: Path, name: str) -> str | None:
+    path = work / name
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+def _outcome_of(work: Path, code: int | None) -> tuple[ExecutionStatus, str | None] | None:
+    """The outcome a job reported in its work folder (``code``: its exit code, None if unknown), or None
+    when it reported none."""
+    message = _read(work, job_module.MESSAGE_FILE)
+    if message is not None and code in (0, None):
+        if message.startswith("CompletedWithViolations"):
+            return ExecutionStatus.COMPLETED_WITH_VIOLATIONS, None
+        return ExecutionStatus.COMPLETED, None
+    failure = _read(work, job_module.FAILURE_FILE)
+    if failure is not None:
+        return ExecutionStatus.FAILED, failure or f"the job failed (exit code {code})"
+    return None
+
+
+def _publish_log(work: Path, output_uri: str) -> str:
+    """Copy the job's log beside its results; the URI of the copy, or the local log's path if it failed."""
+    local = work / job_module.LOG_FILE
+    target = join_uri(output_uri, job_module.LOG_FILE)
+    try:
+        write_bytes(target, local.read_bytes() if local.exists() else b"")
+        return target
+    except (ModelwatchError, OSError) as error:
+        log.warning("runner: cannot copy %s to %s: %s", local, target, error)
+        return str(local)
+
+
+def _remove_work(work: Path, log_uri: str) -> None:
+    """Remove a job's work folder once its outcome is recorded, unless it holds the log's only copy."""
+    if log_uri.startswith(str(work)):
+        log.warning("runner: work folder %s kept: it holds the job's log", work)
+        return
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _record_execution(
+    db: Database, execution_id: int, work: Path, status: ExecutionStatus, reason: str | None
+) -> None:
+    """Record an execution's outcome from its work folder (log, counts, metrics), then remove the folder."""
+    result = json.loads(_read(work, job_module.RESULT_FILE) or "{}")
+    metrics_text = _read(work, job_module.METRICS_FILE) or ""
+    with db.session() as session:
+        row = get_execution(session, execution_id)
+        log_uri = _publish_log(work, row.output_uri)
+        points = []
+        if metrics_text:
+            try:
+                points = parse_metric_lines(
+                    metrics_text.splitlines(), file=str(work / job_module.METRICS_FILE)
+                )
+            except ModelwatchError as error:
+                log.warning("runner: metrics of execution %d not stored: %s", execution_id, error)
+        record_metrics(session, row, points)
+        finish_execution(
+            session,
+            execution_id,
+            status,
+            failure_reason=reason,
+            exit_message=_read(work, job_module.MESSAGE_FILE),
+            log_uri=log_uri,
+            violation_count=result.get("violations"),
+            record_count=result.get("records"),
+        )
+    _remove_work(work, log_uri)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -377,14 +437,74 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def recover_orphans(db: Database) -> int:
-    """Fail the executions left ``InProgress`` / ``Stopping`` by a dead runner on this host; returns how many.
+def _group_members(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` (Linux: read from ``/proc``; elsewhere its leader if
+    it is alive)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        with contextlib.suppress(OSError):
+            if os.getpgid(pgid) == pgid:
+                return [pgid]
+        return []
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (name) ": state, ppid, pgrp, ...
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def _kill_job(work: Path) -> None:
+    """Kill what still runs of the job of ``work`` (its process group), if anything does."""
+    text = _read(work, PID_FILE)
+    if not text or not text.strip().isdigit():
+        return
+    pgid = int(text)
+    if not _group_members(pgid):
+        return
+    log.warning(
+        "runner: killing the job processes of %s (process group %d): their server is gone", work, pgid
+    )
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _remove_partial_results(output_uri: str) -> None:
+    """Remove the result files a job cut short may have written (never the folders of other runs)."""
+    try:
+        fs, root = filesystem(output_uri)
+        for name in RESULT_FILES:
+            path = f"{root.rstrip('/')}/{name}"
+            if fs.exists(path):
+                fs.rm(path)
+    except (ModelwatchError, OSError) as error:
+        log.warning("runner: cannot remove the partial results in %s: %s", output_uri, error)
+
+
+def _work_folder(work_root: Path, execution_id: int) -> Path | None:
+    """The newest work folder of an execution, if there is one."""
+    folders = sorted(work_root.glob(f"execution-{execution_id}-*"), key=lambda p: p.name.rsplit("-", 1)[-1])
+    return folders[-1] if folders else None
+
+
+def recover_orphans(db: Database, work_root: Path | None = None) -> int:
+    """Settle the executions left ``InProgress`` / ``Stopping`` by a dead runner on this host; returns
+    how many (see the module docstring: what still runs of their jobs is killed, a finished job is
+    adopted, the others end ``Failed``, or ``Stopped`` when a stop was requested).
 
     A runner on another host, or a live process here, keeps its executions.
     """
     host = socket.gethostname()
-    now = utcnow()
-    recovered = 0
+    work_root = work_root or Path(get_settings().data_dir).expanduser() / "work"
     with db.session() as session:
         rows = session.scalars(
             sa.select(Execution).where(
@@ -392,15 +512,31 @@ def recover_orphans(db: Database) -> int:
                 Execution.claimed_by.like(f"{host}:%"),
             )
         ).all()
+        orphans = []
         for row in rows:
             pid = int((row.claimed_by or ":0").rsplit(":", 1)[1] or 0)
-            if pid and _alive(pid):
-                continue
-            stopping = row.status == ExecutionStatus.STOPPING.value
-            row.status = (ExecutionStatus.STOPPED if stopping else ExecutionStatus.FAILED).value
-            row.failure_reason = "the scheduler process running this execution ended before it did"
-            row.ended_at = now
-            recovered += 1
-    if recovered:
-        log.warning("runner: %d executions of ended runner processes marked failed", recovered)
-    return recovered
+            if not (pid and _alive(pid)):
+                orphans.append((row.id, row.status == ExecutionStatus.STOPPING.value, row.output_uri))
+    for execution_id, stopping, output_uri in orphans:
+        work = _work_folder(work_root, execution_id)
+        if work is not None:
+            _kill_job(work)
+        outcome = _outcome_of(work, None) if work is not None else None
+        if outcome is None:
+            _remove_partial_results(output_uri)
+            status = ExecutionStatus.STOPPED if stopping else ExecutionStatus.FAILED
+            outcome = status, f"{ORPHANED}; its job was stopped with it"
+        else:
+            log.warning(
+                "runner: execution %d had ended (%s) when its server died: adopted",
+                execution_id,
+                outcome[0].value,
+            )
+        if work is not None:
+            _record_execution(db, execution_id, work, *outcome)
+        else:
+            with db.session() as session:
+                finish_execution(session, execution_id, outcome[0], failure_reason=outcome[1])
+    if orphans:
+        log.warning("runner: %d executions of ended runner processes settled", len(orphans))
+    return len(orphans)
