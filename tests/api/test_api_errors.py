@@ -302,3 +302,96 @@ def test_what_counts_as_a_full_disk(error: BaseException) -> None:
 )
 def test_other_errors_are_not_a_full_disk(error: BaseException) -> None:
     assert not is_disk_full(error)
+
+
+_INPUT = "definition.endpoint_input"
+
+
+@pytest.mark.parametrize(
+    ("offsets", "field", "reason"),
+    [
+        (
+            {"start_time_offset": "-PT1H", "end_time_offset": "-PT2H"},
+            f"{_INPUT}.start_time_offset",
+            "earlier",
+        ),
+        (
+            {"start_time_offset": "-PT0H", "end_time_offset": "-PT0H"},
+            f"{_INPUT}.start_time_offset",
+            "earlier",
+        ),
+        ({"start_time_offset": "-P9999999D"}, f"{_INPUT}.start_time_offset", "representable"),
+        (
+            {"start_time_offset": "-P9999999D", "end_time_offset": "-P1D"},
+            f"{_INPUT}.start_time_offset",
+            "representable",
+        ),
+        ({"start_time_offset": "-P99999W"}, f"{_INPUT}.start_time_offset", "before 1970-01-01"),
+        (
+            {"end_time_offset": "+P9999999D", "start_time_offset": "-PT1H"},
+            f"{_INPUT}.end_time_offset",
+            "representable",
+        ),
+        ({"start_time_offset": "PT0S"}, f"{_INPUT}.start_time_offset", "must be negative"),
+        ({"end_time_offset": "-PT1H"}, f"{_INPUT}.end_time_offset", "previous run"),
+    ],
+    ids=[
+        "inverted",
+        "empty",
+        "overflow",
+        "overflow-with-end",
+        "before-1970",
+        "end-overflow",
+        "start-zero",
+        "end-only",
+    ],
+)
+async def test_schedule_offsets_without_a_window_are_422_on_create_and_on_update(
+    client: httpx.AsyncClient, schedule: str, offsets: dict[str, str], field: str, reason: str
+) -> None:
+    definition = {"endpoint_input": {"endpoint_name": "churn", **offsets}}
+    created = await client.post("/schedules", json={**schedule_spec("other"), "definition": definition})
+    updated = await client.patch(f"/schedules/{schedule}", json={"definition": definition})
+    for answer in (created, updated):
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert _fields(answer) == [field]
+        assert field in error["message"] and reason in error["message"]
+    assert (await client.get("/schedules/other")).status_code == 404
+    kept = (await client.get(f"/schedules/{schedule}")).json()["definition"]["endpoint_input"]
+    assert (kept["start_time_offset"], kept["end_time_offset"]) == (None, None)
+
+
+async def test_schedule_offsets_with_a_window_are_accepted_on_create_and_update(
+    client: httpx.AsyncClient, schedule: str
+) -> None:
+    definition = {
+        "endpoint_input": {"endpoint_name": "churn", "start_time_offset": "-P8D", "end_time_offset": "-P1D"}
+    }
+    created = await client.post("/schedules", json={**schedule_spec("other"), "definition": definition})
+    assert created.status_code == 201, created.text
+    daily = {"endpoint_input": {"endpoint_name": "churn", "end_time_offset": "-PT23H"}}
+    updated = await client.patch(
+        f"/schedules/{schedule}", json={"schedule_expression": "cron(0 5 ? * * *)", "definition": daily}
+    )
+    assert updated.status_code == 200, updated.text
+
+
+@pytest.mark.parametrize(
+    ("window", "field"),
+    [
+        ({"window_start": "0001-01-01T00:00:00Z", "window_end": "0001-01-01T01:00:00Z"}, "window_start"),
+        ({"window_start": "1969-12-31T23:00:00Z", "window_end": "1970-01-01T01:00:00Z"}, "window_start"),
+        ({"window_start": "2026-01-01T00:00:00Z", "window_end": "9999-12-31T23:00:00Z"}, "window_end"),
+        ({"window_start": "0001-01-01T00:00:00+01:00", "window_end": "2026-01-01T00:00:00Z"}, "window_start"),
+        ({"window_start": "2026-02-30T00:00:00Z", "window_end": "2026-03-01T00:00:00Z"}, "window_start"),
+    ],
+    ids=["year-1", "before-the-epoch", "year-9999", "year-1-out-of-range-in-utc", "february-30"],
+)
+async def test_run_now_windows_at_impossible_dates_are_422(
+    client: httpx.AsyncClient, schedule: str, window: dict[str, str], field: str
+) -> None:
+    answer = await client.post(f"/schedules/{schedule}/executions", json=window)
+    assert answer.status_code == 422, answer.text
+    assert _fields(answer) == [field]
+    assert (await client.get("/executions")).json()["items"] == []

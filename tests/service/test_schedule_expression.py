@@ -15,6 +15,7 @@ from modelwatch.service import schedule_expression as module
 from modelwatch.service.schedule_expression import (
     ScheduleExpression,
     analysis_window,
+    check_offsets,
     now_window,
     parse_offset,
     parse_schedule_expression,
@@ -411,6 +412,66 @@ def test_empty_windows_are_rejected(start: str | None, end: str | None, field: s
             end_offset=None if end is None else parse_offset(end, field="EndTimeOffset"),
         )
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("expression", "start", "end", "field"),
+    [
+        ("cron(0 * ? * * *)", "-P8D", "-P1D", None),
+        ("cron(0 * ? * * *)", "-PT1H", "-PT2H", "StartTimeOffset"),  # inverted
+        ("cron(0 * ? * * *)", "-PT0H", "-PT0H", "StartTimeOffset"),  # empty
+        ("cron(0 * ? * * *)", "PT0S", None, "StartTimeOffset"),  # ends at the run time: empty
+        ("cron(0 * ? * * *)", None, "-PT59M", None),
+        ("cron(0 * ? * * *)", None, "-PT1H", "EndTimeOffset"),  # back to the previous run
+        ("cron(0 5/7 ? * * *)", None, "-PT6H", None),  # runs at 05, 12, 19: 7 hours apart at the least
+        ("cron(0 5/7 ? * * *)", None, "-PT7H", "EndTimeOffset"),
+        ("cron(0 5 ? * * *)", None, "-PT23H", None),
+        ("cron(0 5 ? * * *)", None, "-P1D", "EndTimeOffset"),
+        ("0 5 * * 1", None, "-P6D", None),  # weekly: the previous run is 7 days back
+        ("0 5 * * 1", None, "-P7D", "EndTimeOffset"),
+        ("0 2 * * 1-5", None, "-P1DT1H", "EndTimeOffset"),  # Tuesday to Friday: a day apart
+        ("0 0 29 2 *", None, "-P1000D", None),  # leap days: about four years apart
+        ("cron(0 * ? * * *)", "-P9999999D", None, "StartTimeOffset"),  # overflows a datetime
+        ("cron(0 * ? * * *)", "-P99999W", None, "StartTimeOffset"),  # before 1970
+        ("cron(0 * ? * * *)", "-PT1H", "P9999999D", "EndTimeOffset"),  # overflows a datetime
+        ("cron(0 * ? * * *)", "-PT1H", "P2912100D", "EndTimeOffset"),  # in 9999, after 9999-01-01
+    ],
+)
+def test_check_offsets(expression: str, start: str | None, end: str | None, field: str | None) -> None:
+    parsed = parse_schedule_expression(expression)
+    offsets = (
+        None if start is None else parse_offset(start, field="StartTimeOffset"),
+        None if end is None else parse_offset(end, field="EndTimeOffset"),
+    )
+    if field is None:
+        check_offsets(parsed, *offsets, at=utc(2026, 5, 1, 0, 30))
+        return
+    with pytest.raises(ValidationError) as caught:
+        check_offsets(parsed, *offsets, at=utc(2026, 5, 1, 0, 30))
+    assert caught.value.field == field
+
+
+_OFFSET_MINUTES = st.one_of(st.none(), st.integers(-3 * 24 * 60, 6 * 60).map(lambda m: timedelta(minutes=m)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.sampled_from(["cron(0 * ? * * *)", "cron(0 5/7 ? * * *)", "*/20 * * * *", "0 2 * * 1-5"]),
+    start=_OFFSET_MINUTES,
+    end=_OFFSET_MINUTES,
+)
+def test_offsets_that_pass_the_check_give_every_run_a_window(
+    text: str, start: timedelta | None, end: timedelta | None
+) -> None:
+    expression = parse_schedule_expression(text)
+    at = utc(2026, 5, 1, 0, 30)
+    try:
+        check_offsets(expression, start, end, at=at)
+    except ValidationError:
+        return
+    for slot in expression.slots(at, at + timedelta(days=15)):
+        window_start, window_end = analysis_window(expression, slot, start_offset=start, end_offset=end)
+        assert window_start < window_end
 
 
 def test_now_window() -> None:

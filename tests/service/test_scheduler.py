@@ -12,9 +12,15 @@ import sqlalchemy as sa
 
 from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import Database, open_database
-from modelwatch.service.models import Execution
+from modelwatch.service.models import Execution, Schedule
 from modelwatch.service.scheduler import Scheduler
-from modelwatch.service.schemas import EndpointSpec, JobDefinition, ScheduleSpec
+from modelwatch.service.schemas import (
+    EndpointSpec,
+    JobDefinition,
+    ScheduleSpec,
+    ScheduleStatus,
+    ScheduleUpdate,
+)
 
 START = datetime(2026, 5, 1, 0, 0, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -165,6 +171,59 @@ def test_stopped_schedules_plan_nothing(db: Database) -> None:
         schedules.stop_schedule(session, "s000")
     Scheduler(db, clock=Clock(START + 5 * HOUR)).tick()
     assert {name for name, *_ in _slots(db)} == {"s001"}
+
+
+@pytest.mark.parametrize(
+    ("endpoint_input", "reason"),
+    [
+        ({"start_time_offset": "-PT1H", "end_time_offset": "-PT2H"}, "would be empty"),
+        ({"start_time_offset": "-PT0H", "end_time_offset": "-PT0H"}, "would be empty"),
+        ({"start_time_offset": "-P9999999D"}, "beyond the representable dates"),
+        ({"end_time_offset": "-P1D"}, "would be empty"),
+        ({"start_time_offset": "-P1Y"}, "years (Y)"),
+    ],
+    ids=["inverted", "empty", "overflow", "end-before-previous-run", "unparsable"],
+)
+def test_an_unplannable_schedule_fails_alone_and_the_49_others_run_every_slot(
+    db: Database, endpoint_input: dict[str, str], reason: str
+) -> None:
+    _create(db, 50)
+    with db.session() as session:  # broken by hand, past the checks of create and update
+        broken = session.scalars(sa.select(Schedule).where(Schedule.name == "s007")).one()
+        broken.definition = {"endpoint_input": {"endpoint_name": "churn", **endpoint_input}}
+    clock = Clock(START)
+    scheduler = Scheduler(db, clock=clock)
+    for _ in range(12 * 2):
+        clock.now += timedelta(minutes=30)
+        scheduler.tick()
+    slots = _slots(db)
+    assert set(slots) == {slot for slot in _expected(50, 12) if slot[0] != "s007"}
+    assert len(slots) == 49 * 12
+    with db.session() as session:
+        view = schedules.describe_schedule(session, "s007")
+        assert view.status == ScheduleStatus.FAILED
+        assert view.failure_reason is not None and reason in view.failure_reason
+        assert "offset" in view.failure_reason
+        assert schedules.describe_schedule(session, "s008").status == ScheduleStatus.SCHEDULED
+
+
+def test_a_failed_schedule_runs_again_once_updated(db: Database) -> None:
+    _create(db, 1)
+    with db.session() as session:
+        broken = session.scalars(sa.select(Schedule)).one()
+        broken.definition = {"endpoint_input": {"endpoint_name": "churn", "end_time_offset": "-PT3H"}}
+    clock = Clock(START + HOUR)
+    Scheduler(db, clock=clock).tick()
+    assert _slots(db) == []
+    with db.session() as session:
+        definition = JobDefinition.model_validate({"endpoint_input": {"endpoint_name": "churn"}})
+        view = schedules.update_schedule(
+            session, "s000", ScheduleUpdate(definition=definition), now=clock.now
+        )
+        assert (view.status, view.failure_reason) == (ScheduleStatus.SCHEDULED, None)
+    clock.now += 2 * HOUR
+    Scheduler(db, clock=clock).tick()
+    assert len(_slots(db)) == 2
 
 
 KILLED_SCHEDULER = """

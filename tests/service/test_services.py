@@ -327,3 +327,43 @@ def test_a_cron_schedule_takes_no_now_window_on_update(db: Database, endpoint: s
     with pytest.raises(ValidationError) as error, db.session() as session:
         schedules.update_schedule(session, "hourly", ScheduleUpdate(data_analysis_start_time="-PT1H"), now=T0)
     assert error.value.field == "data_analysis_start_time"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "reason"),
+    [
+        ("-PT1H", "-PT2H", "must be earlier"),
+        ("-PT0H", "-PT0H", "must be earlier"),
+        ("-P9999999D", "-P9999998D", "representable"),  # a day long, but before year 1
+    ],
+)
+def test_now_windows_are_checked_on_create_and_on_update(
+    db: Database, endpoint: str, start: str, end: str, reason: str
+) -> None:
+    bad = {"data_analysis_start_time": start, "data_analysis_end_time": end}
+    with db.session() as session, pytest.raises(ValidationError, match=reason) as created:
+        schedules.create_schedule(session, _schedule("once", "NOW", **bad), now=T0)
+    good = {"data_analysis_start_time": "-PT2H", "data_analysis_end_time": "-PT1H"}
+    with db.session() as session:
+        schedules.create_schedule(session, _schedule("once", "NOW", **good), now=T0)
+    with db.session() as session, pytest.raises(ValidationError, match=reason) as updated:
+        schedules.update_schedule(session, "once", ScheduleUpdate.model_validate(bad), now=T0)
+    for error in (created, updated):
+        assert error.value.field in (
+            "ScheduleConfig.DataAnalysisStartTime",
+            "ScheduleConfig.DataAnalysisEndTime",
+        )
+    with db.session() as session:
+        assert schedules.describe_schedule(session, "once").data_analysis_start_time == "-PT2H"
+
+
+def test_run_now_windows_must_be_representable(db: Database, endpoint: str) -> None:
+    with db.session() as session:
+        schedules.create_schedule(session, _schedule(), now=T0)
+    for window_start, window_end, field in [
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 1, 1, tzinfo=UTC), "window_start"),
+        (T0, datetime(9999, 12, 31, 23, tzinfo=UTC), "window_end"),
+    ]:
+        with db.session() as session, pytest.raises(ValidationError) as error:
+            schedules.run_now(session, "hourly", window_start=window_start, window_end=window_end, now=T0)
+        assert error.value.field == field

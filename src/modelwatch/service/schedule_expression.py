@@ -32,8 +32,12 @@ from croniter import CroniterBadDateError, CroniterError, croniter
 from modelwatch.errors import ValidationError
 
 __all__ = [
+    "EARLIEST_TIME",
+    "LATEST_TIME",
     "ScheduleExpression",
     "analysis_window",
+    "check_offsets",
+    "check_window_range",
     "now_window",
     "parse_offset",
     "parse_schedule_expression",
@@ -53,6 +57,13 @@ _SPLIT_RUNTIME_TYPES = frozenset({"ModelQuality", "ModelBias"})
 _MONITORING_TYPES = frozenset({"DataQuality", "ModelExplainability"}) | _SPLIT_RUNTIME_TYPES
 
 _DAY = timedelta(days=1)
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+"""No analysis window starts before this: capture and ground-truth times are seconds since the epoch."""
+LATEST_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+"""No analysis window ends after this, so that a window, its hour folders and its next slot stay
+representable (Python's datetimes end with year 9999)."""
+# How far ahead check_offsets looks for the shortest gap of a schedule that runs at most once a day.
+_GAP_SEARCH = timedelta(days=400)
 _EXPECTED = (
     "expected cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H), "
     "cron(0 H/N ? * * *) (every N hours from hour H), a 5-field cron such as '*/15 * * * *', or NOW"
@@ -433,6 +444,8 @@ def analysis_window(
     *,
     start_offset: timedelta | None = None,
     end_offset: timedelta | None = None,
+    start_field: str = START_OFFSET_FIELD,
+    end_field: str = END_OFFSET_FIELD,
 ) -> tuple[datetime, datetime]:
     """The data window ``[start, end)`` of the run scheduled at ``slot``.
 
@@ -440,14 +453,17 @@ def analysis_window(
     05:00 the 24 hours before. A given offset (signed, normally negative) is added to ``slot`` and replaces
     its boundary, as in SageMaker's example: ``-P8D`` / ``-P1D`` at 2020-01-09T13:00 analyse
     2020-01-01T13:00 to 2020-01-08T13:00. The other boundary keeps its default. ``slot`` need not be a
-    scheduled time; the default start is then the last slot before it. An empty window is a
-    :class:`ValidationError` naming the offset.
+    scheduled time; the default start is then the last slot before it. An empty window, or one outside
+    [:data:`EARLIEST_TIME`, :data:`LATEST_TIME`], is a :class:`ValidationError` naming the offset
+    (``start_field`` / ``end_field``).
     """
     if expression.kind == "now":
         raise ValueError("a NOW schedule has no slots; use now_window() with its DataAnalysis times")
     slot = _utc(slot)
-    start = slot + start_offset if start_offset is not None else expression.previous_slot(slot)
-    end = slot + end_offset if end_offset is not None else slot
+    start = _shifted(slot, start_offset, start_field) if start_offset is not None else None
+    end = _shifted(slot, end_offset, end_field) if end_offset is not None else slot
+    if start is None:
+        start = expression.previous_slot(slot)
     if end <= start:
         only_end = end_offset is not None and start_offset is None
         raise ValidationError(
@@ -460,9 +476,104 @@ def analysis_window(
                 if only_end
                 else ""
             ),
-            field=END_OFFSET_FIELD if only_end else START_OFFSET_FIELD,
+            field=end_field if only_end else start_field,
         )
+    check_window_range(start, end, start_field=start_field, end_field=end_field)
     return start, end
+
+
+def _shifted(moment: datetime, offset: timedelta, field: str) -> datetime:
+    """``moment + offset``; a result beyond Python's datetimes is a :class:`ValidationError` on ``field``."""
+    try:
+        return moment + offset
+    except OverflowError:
+        raise ValidationError(
+            f"{_format_duration(offset)} from {moment.isoformat()} is beyond the representable dates "
+            f"(years 1 to 9999); expected a window between {EARLIEST_TIME.date()} and {LATEST_TIME.date()}",
+            field=field,
+        ) from None
+
+
+def check_window_range(start: datetime, end: datetime, *, start_field: str, end_field: str) -> None:
+    """Raise :class:`ValidationError` unless ``[start, end)`` lies within [:data:`EARLIEST_TIME`,
+    :data:`LATEST_TIME`]; the field named is the boundary that is out."""
+    start, end = _utc(start), _utc(end)
+    if start < EARLIEST_TIME:
+        raise ValidationError(
+            f"the analysis window would start at {start.isoformat()}, before {EARLIEST_TIME.isoformat()}: "
+            "no capture or ground-truth record is older than the Unix epoch",
+            field=start_field,
+        )
+    if end > LATEST_TIME:
+        raise ValidationError(
+            f"the analysis window would end at {end.isoformat()}, after {LATEST_TIME.isoformat()}: "
+            "later dates are not representable",
+            field=end_field,
+        )
+
+
+def check_offsets(
+    expression: ScheduleExpression,
+    start_offset: timedelta | None,
+    end_offset: timedelta | None,
+    *,
+    at: datetime,
+    start_field: str = START_OFFSET_FIELD,
+    end_field: str = END_OFFSET_FIELD,
+) -> None:
+    """Raise :class:`ValidationError` naming the field unless every run of ``expression`` from ``at`` on
+    gets a non-empty analysis window within [:data:`EARLIEST_TIME`, :data:`LATEST_TIME`].
+
+    With both offsets, the start must be earlier than the end; with only a start offset, it must be
+    negative (the window ends at the run time); with only an end offset, it must not reach back as far
+    as the previous run, at the shortest gap between two runs. ``NOW`` schedules have no offsets.
+    """
+    if expression.kind == "now" or (start_offset is None and end_offset is None):
+        return
+    if start_offset is not None and end_offset is not None and end_offset <= start_offset:
+        raise ValidationError(
+            f"StartTimeOffset {_format_duration(start_offset)} must be earlier than EndTimeOffset "
+            f"{_format_duration(end_offset)}, or every analysis window is empty; expected e.g. -P8D and -P1D",
+            field=start_field,
+        )
+    if start_offset is not None and end_offset is None and start_offset >= timedelta(0):
+        raise ValidationError(
+            f"StartTimeOffset {_format_duration(start_offset)} must be negative: without EndTimeOffset "
+            "the window ends at the run time, so it would be empty; expected e.g. -PT1H or -P1D",
+            field=start_field,
+        )
+    if end_offset is not None and start_offset is None:
+        gap = _shortest_gap(expression, _utc(at))
+        if -end_offset >= gap:
+            raise ValidationError(
+                f"EndTimeOffset {_format_duration(end_offset)} reaches back to or past the previous run "
+                f"({_format_duration(gap)} before a run at the shortest), so the window from the previous "
+                "run would be empty; set StartTimeOffset too, e.g. -P8D and -P1D",
+                field=end_field,
+            )
+    try:
+        slot = expression.next_slot(_utc(at))
+    except OverflowError:
+        return  # no run left before the end of the representable dates
+    analysis_window(
+        expression,
+        slot,
+        start_offset=start_offset,
+        end_offset=end_offset,
+        start_field=start_field,
+        end_field=end_field,
+    )
+
+
+def _shortest_gap(expression: ScheduleExpression, at: datetime) -> timedelta:
+    """The shortest time between two runs: exact below a day; a schedule that runs at most once a day is
+    searched over the runs of the next 400 days (at most about 400)."""
+    gap = expression.shortest_period()
+    if gap < _DAY:
+        return gap
+    first = expression.next_slot(at)
+    slots = [first, *expression.slots(first, min(first + _GAP_SEARCH, LATEST_TIME))]
+    return min(expression.period_at(slot) for slot in slots)
 
 
 def _describe_boundary(offset: timedelta | None, default: str) -> str:
@@ -473,7 +584,7 @@ def now_window(run_time: datetime, start: timedelta, end: timedelta) -> tuple[da
     """The data window ``[run_time + start, run_time + end)`` of a ``NOW`` run (no truncation).
 
     ``start`` and ``end`` are the parsed ``DataAnalysisStartTime`` / ``DataAnalysisEndTime``; the window must
-    be non-empty and at most 24 hours long.
+    be non-empty, at most 24 hours long, and within [:data:`EARLIEST_TIME`, :data:`LATEST_TIME`].
     """
     run_time = _utc(run_time)
     if end <= start:
@@ -489,7 +600,12 @@ def now_window(run_time: datetime, start: timedelta, end: timedelta) -> tuple[da
             "e.g. -P1D and -PT0H",
             field=DATA_ANALYSIS_START_FIELD,
         )
-    return run_time + start, run_time + end
+    window = (
+        _shifted(run_time, start, DATA_ANALYSIS_START_FIELD),
+        _shifted(run_time, end, DATA_ANALYSIS_END_FIELD),
+    )
+    check_window_range(*window, start_field=DATA_ANALYSIS_START_FIELD, end_field=DATA_ANALYSIS_END_FIELD)
+    return window
 
 
 # ---------------------------------------------------------------------------------------- max runtime

@@ -5,7 +5,9 @@ Every tick (``MODELWATCH_SCHEDULER_INTERVAL`` seconds, or sooner when a slot fal
 1. **Plan.** For every ``Scheduled`` cron schedule, the slots in ``(planned_until, now]`` become
    ``Pending`` executions with their analysis windows, inserted with "ignore if present" on the unique
    (schedule, scheduled time) key, so a restarted or second scheduler never duplicates one. Slots older
-   than ``MODELWATCH_CATCH_UP_HOURS`` (after downtime) are skipped and logged, not run.
+   than ``MODELWATCH_CATCH_UP_HOURS`` (after downtime) are skipped and logged, not run. A schedule that
+   cannot be planned (an empty or unrepresentable window, a definition changed by hand in the database)
+   becomes ``Failed`` with the reason in its ``failure_reason``; the others are planned as usual.
 2. **Dispatch.** ``Pending`` executions whose time has come start, oldest slot first, as long as the
    runner has room; each is claimed atomically, so two schedulers never run the same one. Pending
    baselining jobs start the same way.
@@ -23,7 +25,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from modelwatch.errors import ModelwatchError
 from modelwatch.service import alerting
 from modelwatch.service.db import Database
 from modelwatch.service.executions import insert_slots
@@ -97,15 +98,15 @@ class Scheduler:
                     after = schedule.planned_until or schedule.created_at
                     due = expression.slots(after, now)
                     upcoming = expression.next_slot(max(after, now))
-                    next_due = upcoming if next_due is None else min(next_due, upcoming)
-                except (ModelwatchError, ValueError) as error:  # a schedule broken by hand in the database
-                    schedule.status = ScheduleStatus.FAILED.value
-                    schedule.failure_reason = f"cannot plan: {error}"[:1024]
-                    log.error("scheduler: schedule %s failed: %s", schedule.name, error)
+                    kept = [slot for slot in due if slot >= oldest]
+                    root = schedule_output_uri(schedule) if kept else ""
+                    planned = [(schedule, slot, window_of(schedule, slot), root) for slot in kept]
+                except Exception as error:  # pure computation over this row: the fault is the schedule's
+                    self._fail(schedule, error)
                     continue
+                next_due = upcoming if next_due is None else min(next_due, upcoming)
                 if not due:
                     continue
-                kept = [slot for slot in due if slot >= oldest]
                 if len(kept) < len(due):
                     skipped += len(due) - len(kept)
                     log.warning(
@@ -115,14 +116,22 @@ class Scheduler:
                         due[0].isoformat(),
                         self.catch_up,
                     )
-                root = schedule_output_uri(schedule)
-                slots.extend((schedule, slot, window_of(schedule, slot), root) for slot in kept)
+                slots.extend(planned)
                 schedule.planned_until = due[-1]
             created = insert_slots(session, slots)
         self._next_due = next_due
         if created:
             log.info("scheduler: planned %d executions", created)
         return created, skipped
+
+    @staticmethod
+    def _fail(schedule: Schedule, error: Exception) -> None:
+        """A schedule that cannot be planned (e.g. changed by hand in the database) is ``Failed`` with the
+        reason, and planning goes on with the others; updating or starting it schedules it again."""
+        reason = " ".join(str(error).split()) or type(error).__name__
+        schedule.status = ScheduleStatus.FAILED.value
+        schedule.failure_reason = f"cannot plan: {reason}"[:1024]
+        log.error("scheduler: schedule %s failed and is skipped: %s", schedule.name, reason)
 
     def dispatch(self, now: datetime) -> int:
         """Start pending executions due by ``now`` (oldest first) and pending baselining jobs."""

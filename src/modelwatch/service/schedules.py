@@ -9,7 +9,7 @@ the scripts (they must exist and compile), the max runtime against the schedule'
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +28,8 @@ from modelwatch.service.paging import page
 from modelwatch.service.schedule_expression import (
     ScheduleExpression,
     analysis_window,
+    check_offsets,
+    check_window_range,
     now_window,
     parse_offset,
     parse_schedule_expression,
@@ -139,6 +141,28 @@ def _now_offsets(start: str | None, end: str | None) -> tuple[timedelta, timedel
     )
 
 
+class _Offsets(TypedDict):
+    """The keywords of :func:`analysis_window` and :func:`check_offsets` for a definition's input."""
+
+    start_offset: timedelta | None
+    end_offset: timedelta | None
+    start_field: str
+    end_field: str
+
+
+def _offsets(definition: JobDefinition) -> _Offsets:
+    """The input's offsets, parsed, with the request fields that name them."""
+    prefix = "definition.endpoint_input" if definition.endpoint_input else "definition.batch_transform_input"
+    start_field, end_field = f"{prefix}.start_time_offset", f"{prefix}.end_time_offset"
+    start, end = definition.input.start_time_offset, definition.input.end_time_offset
+    return _Offsets(
+        start_offset=parse_offset(start, field=start_field) if start else None,
+        end_offset=parse_offset(end, field=end_field) if end else None,
+        start_field=start_field,
+        end_field=end_field,
+    )
+
+
 def _output_uri(definition: JobDefinition, name: str) -> str:
     return definition.output_uri or monitoring_uri(definition.endpoint_name, name)
 
@@ -165,6 +189,7 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
         definition = JobDefinition.model_validate(shared.definition)
     assert definition is not None
     check_definition(session, definition, spec.monitoring_type, expression)
+    check_offsets(expression, at=now, **_offsets(definition))
     definition = _with_runtime(definition, expression, spec.monitoring_type)
     window = None
     if expression.kind == "now":
@@ -235,7 +260,14 @@ def list_schedules(
 def update_schedule(
     session: Session, name: str, update: ScheduleUpdate, *, now: datetime | None = None
 ) -> ScheduleView:
-    """Change a schedule's expression, NOW window or definition; slots after ``now`` use the new values."""
+    """Change a schedule's expression, NOW window or definition; slots after ``now`` use the new values.
+    A ``Failed`` schedule (one the scheduler could not plan) is ``Scheduled`` again.
+
+    Raises:
+        NotFoundError: the schedule does not exist.
+        ValidationError: a field breaks a rule (named in the error), as in :func:`create_schedule`.
+    """
+    now = now or utcnow()
     row = get_schedule(session, name, for_update=True)
     text = update.schedule_expression or row.schedule_expression
     expression = parse_schedule_expression(text)
@@ -243,6 +275,7 @@ def update_schedule(
     if update.definition is not None and update.definition.endpoint_name != row.endpoint_name:
         raise ValidationError("a schedule cannot move to another endpoint", field="definition.endpoint_input")
     check_definition(session, definition, MonitoringType(row.monitoring_type), expression)
+    check_offsets(expression, at=now, **_offsets(definition))
     if update.definition is not None or update.schedule_expression is not None:
         definition = _with_runtime(
             definition.model_copy(update={"max_runtime_seconds": update.definition.max_runtime_seconds})
@@ -254,7 +287,7 @@ def update_schedule(
     start = update.data_analysis_start_time or row.data_analysis_start_time
     end = update.data_analysis_end_time or row.data_analysis_end_time
     if expression.kind == "now":
-        _now_offsets(start, end)
+        now_window(now, *_now_offsets(start, end))
     elif update.data_analysis_start_time or update.data_analysis_end_time:
         raise ValidationError(
             "only allowed when the schedule expression is NOW", field="data_analysis_start_time"
@@ -263,8 +296,10 @@ def update_schedule(
     row.data_analysis_start_time, row.data_analysis_end_time = start, end
     row.definition = definition.model_dump(mode="json", by_alias=True, exclude_none=True)
     if text != row.schedule_expression or expression.kind == "cron":
-        row.planned_until = max(row.planned_until or (now or utcnow()), now or utcnow())
-    row.updated_at = now or utcnow()
+        row.planned_until = max(row.planned_until or now, now)
+    if row.status == ScheduleStatus.FAILED.value:  # the update passed every check: plan it again from now
+        row.status, row.failure_reason, row.planned_until = ScheduleStatus.SCHEDULED.value, None, now
+    row.updated_at = now
     session.flush()
     return _view(session, row)
 
@@ -295,16 +330,13 @@ def delete_schedule(session: Session, name: str) -> None:
 
 
 def window_of(row: Schedule, slot: datetime) -> tuple[datetime, datetime]:
-    """The analysis window of a cron schedule's slot, shifted by the input's start/end offsets."""
-    definition = JobDefinition.model_validate(row.definition)
-    source = definition.input
-    start = (
-        parse_offset(source.start_time_offset, field="start_time_offset")
-        if source.start_time_offset
-        else None
-    )
-    end = parse_offset(source.end_time_offset, field="end_time_offset") if source.end_time_offset else None
-    return analysis_window(schedule_expression(row), slot, start_offset=start, end_offset=end)
+    """The analysis window of a cron schedule's slot, shifted by the input's start/end offsets.
+
+    Raises:
+        ValidationError: the window is empty or not representable (the offset's field is named).
+    """
+    offsets = _offsets(JobDefinition.model_validate(row.definition))
+    return analysis_window(schedule_expression(row), slot, **offsets)
 
 
 def run_now(
@@ -313,12 +345,14 @@ def run_now(
     """Run the schedule's job once, now, over ``[window_start, window_end)`` (on-demand monitoring).
 
     Raises:
-        ValidationError: the window is empty.
+        NotFoundError: the schedule does not exist.
+        ValidationError: the window is empty, or not within 1970-01-01 to 9999-01-01 (the field is named).
         ConflictError: an execution of this schedule already exists for this exact time.
     """
     row = get_schedule(session, name)
     if window_end <= window_start:
         raise ValidationError("window_end must be after window_start", field="window_end")
+    check_window_range(window_start, window_end, start_field="window_start", end_field="window_end")
     now = (now or utcnow()).replace(microsecond=0)
     if session.scalar(
         sa.select(Execution.id).where(Execution.schedule_id == row.id, Execution.scheduled_time == now)
