@@ -50,6 +50,8 @@ def _fields(answer: httpx.Response) -> list[str]:
         ("/endpoints", {"name": "-x"}, "name"),
         ("/endpoints", {"name": "x", "colour": "red"}, "colour"),
         ("/endpoints", {"name": "x", "variants": "AllTraffic"}, "variants"),
+        ("/endpoints", {"name": "x", "variants": ["a", "a"]}, "variants"),
+        ("/endpoints", {"name": "x", "variants": ["a", "b", "a", "b"]}, "variants"),
         ("/endpoints", {"name": 7}, "name"),
         ("/endpoints", {}, "name"),
         ("/endpoints", ["x"], "body"),

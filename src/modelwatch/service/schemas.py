@@ -273,10 +273,26 @@ class JobDefinition(_Model):
 
 class EndpointSpec(_Model):
     name: Name
-    variants: list[Name] = Field(default_factory=lambda: ["AllTraffic"], min_length=1, max_length=10)
+    variants: list[Name] = Field(
+        default_factory=lambda: ["AllTraffic"],
+        min_length=1,
+        max_length=10,
+        description="The production variants' names, each once (a variant's capture is read once).",
+    )
     data_capture_config: dict[str, Any] | None = Field(
         default=None, description="SageMaker's DataCaptureConfig (EnableCapture, DestinationS3Uri, ...)."
     )
+
+    @field_validator("variants")
+    @classmethod
+    def _distinct_variants(cls, variants: list[str]) -> list[str]:
+        repeated = sorted({name for name in variants if variants.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"each variant may be named once; {', '.join(map(repr, repeated))} is repeated "
+                "(its captured records would be counted once per repetition)"
+            )
+        return variants
 
 
 class EndpointView(_Model):
