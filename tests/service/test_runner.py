@@ -434,3 +434,25 @@ def test_a_job_that_ended_while_its_server_was_down_is_adopted(
     assert [(p.execution_id, p.value) for p in series] == [(created.id, 0.4)]
     assert Path(view.log_uri or "").read_text() == "the job's log\n"
     assert not work.exists()
+
+
+def test_skipped_records_are_counted_in_the_execution_and_its_log(
+    db: Database, endpoint: Path, baseline: tuple[str, str]
+) -> None:
+    path = write_capture(endpoint, "churn", H1, predicted(credit_rows(count=151)))
+    lines = path.read_text().splitlines(keepends=True)
+    record = json.loads(lines[57])
+    record["captureData"]["endpointInput"] |= {"encoding": "BASE64", "data": "not base64!"}
+    lines[57] = json.dumps(record) + "\n"
+    path.write_text("".join(lines))
+    _schedule(db, baseline)
+    [view] = run_until(db, H2)
+    assert view.status in (ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED_WITH_VIOLATIONS)
+    assert view.record_count == 150
+    where = f"first at {path}, line 58"
+    assert f"Skipped 1 record: 1 not tabular (BASE64, invalid JSON or missing payload), {where}." in (
+        view.exit_message or ""
+    )
+    log_text = Path(view.log_uri or "").read_text()
+    assert f"skipped line 58 of {path}: the endpointInput payload is BASE64" in log_text
+    assert where in log_text

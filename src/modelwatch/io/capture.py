@@ -10,6 +10,10 @@ file is skipped and counted (``torn_lines``, logged with file and line) when it 
 is not valid JSON. A malformed line anywhere else is a :class:`~modelwatch.errors.DataError` naming the
 file and line. Blank lines are ignored. Naive ``datetime`` arguments are taken as UTC.
 
+A line may hold up to ``MAX_LINE_BYTES`` (64 MiB, its newline included; ``max_line_bytes`` changes it):
+a longer one is refused with a :class:`~modelwatch.errors.DataError` naming the file and line, after
+reading at most that many bytes of it, so that one huge record cannot take the memory of a job.
+
 This is the reference reader, one ``json.loads`` per line. The window path of
 :mod:`modelwatch.io.capture_table` reads whole files with ``pyarrow.json`` and falls back to
 :meth:`CaptureRead.records_of` for a file it cannot judge itself, so both agree on every rule above.
@@ -17,20 +21,34 @@ This is the reference reader, one ``json.loads`` per line. The window path of
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from modelwatch.errors import ConfigurationError, DataError
 from modelwatch.io.hours import hour_files, utc
 from modelwatch.io.storage import join_uri, open_input
 
-__all__ = ["CaptureRead", "capture_files", "log_torn_line", "parse_inference_time", "read_capture"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "CaptureRead",
+    "bounded_lines",
+    "capture_files",
+    "check_line_lengths",
+    "line_too_long",
+    "log_torn_line",
+    "parse_inference_time",
+    "read_capture",
+]
 
 log = logging.getLogger("modelwatch.capture")
+
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""The longest capture line read (its newline included); a longer one is a DataError."""
 
 
 def capture_files(root_uri: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
@@ -60,6 +78,8 @@ class CaptureRead:
     records: int = 0  # records yielded (inside the window)
     outside_window: int = 0  # records read but outside [start, end)
     torn_lines: int = 0  # torn last lines skipped
+    max_line_bytes: int = MAX_LINE_BYTES
+    position: tuple[str, int] | None = field(default=None, repr=False)  # (file, line) of the last record
     _used: bool = field(default=False, repr=False)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -71,7 +91,7 @@ class CaptureRead:
 
     def _read_file(self, uri: str) -> Iterator[dict[str, Any]]:
         with open_input(uri) as stream:
-            yield from self.records_of(uri, stream)
+            yield from self.records_of(uri, bounded_lines(stream, uri, self.max_line_bytes))
 
     def records_of(self, uri: str, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
         """The records of one file given as its lines (each with its ``\\n``), counted in this read."""
@@ -84,6 +104,8 @@ class CaptureRead:
             yield from self._record(uri, *previous, last=True)
 
     def _record(self, uri: str, number: int, line: bytes, *, last: bool) -> Iterator[dict[str, Any]]:
+        if len(line) > self.max_line_bytes:
+            raise line_too_long(uri, number, self.max_line_bytes)
         if not line.strip():
             return
         try:
@@ -101,9 +123,51 @@ class CaptureRead:
         moment = _inference_time(record, uri, number)
         if self.start <= moment < self.end:
             self.records += 1
+            self.position = (uri, number)
             yield record
         else:
             self.outside_window += 1
+
+
+def line_too_long(uri: str, number: int, limit: int) -> DataError:
+    return DataError(
+        f"capture line longer than {limit} bytes (the longest record modelwatch reads); it is not read",
+        file=uri,
+        line=number,
+    )
+
+
+def bounded_lines(stream: BinaryIO, uri: str, limit: int) -> Iterator[bytes]:
+    """The lines of ``stream`` (each with its ``\\n``), none longer than ``limit`` bytes.
+
+    Raises:
+        DataError: a line is longer (read no further than ``limit + 1`` bytes of it).
+    """
+    for number in itertools.count(1):
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            raise line_too_long(uri, number, limit)
+        yield line
+
+
+def check_line_lengths(uri: str, data: bytes, limit: int) -> None:
+    """Raise for the first line of ``data`` longer than ``limit`` bytes (its newline included).
+
+    Raises:
+        DataError: naming the file and the line.
+    """
+    if len(data) <= limit:
+        return
+    start, number = 0, 1
+    while start < len(data):
+        newline = data.find(b"\n", start, start + limit)
+        if newline < 0 and len(data) - start > limit:
+            raise line_too_long(uri, number, limit)
+        if newline < 0:
+            return
+        start, number = newline + 1, number + 1
 
 
 def log_torn_line(uri: str, number: int, reason: str) -> None:

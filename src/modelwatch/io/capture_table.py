@@ -13,6 +13,12 @@ dataset has its label/prediction columns first. Here:
 * records of shadow-variant traffic (``eventMetadata.invocationSource == "ShadowExperiment"``) are
   skipped and counted, as the analyzer does.
 
+Every record skipped for its content (not tabular, misaligned) is counted, and the first few of each
+kind are logged with their file and line (``capture: skipped record ...``); :meth:`CaptureTable.skipped`
+and :meth:`CaptureTable.describe_skipped` sum them up with torn last lines, for the execution's log and
+message. A CSV field may be as long as a capture line (``max_line_bytes``, 64 MiB by default): Python's
+``csv`` field limit is raised to that.
+
 Columns are strings (types are inferred later from the string form, as for CSV datasets) and named
 ``_c0``, ``_c1``, ... by position across the output and input columns, or by key for JSON objects.
 
@@ -36,6 +42,7 @@ import csv
 import io
 import itertools
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,7 +55,13 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pj
 
 from modelwatch.io._prefetch import prefetch
-from modelwatch.io.capture import CaptureRead, log_torn_line, parse_inference_time
+from modelwatch.io.capture import (
+    MAX_LINE_BYTES,
+    CaptureRead,
+    check_line_lengths,
+    log_torn_line,
+    parse_inference_time,
+)
 from modelwatch.io.hours import utc
 from modelwatch.io.storage import read_bytes
 
@@ -60,9 +73,14 @@ __all__ = [
     "capture_window_batches",
 ]
 
+log = logging.getLogger("modelwatch.capture")
+
 CAPTURE_INDEXES = ("endpointOutput", "endpointInput")
 SHADOW_EXPERIMENT = "ShadowExperiment"
 BATCH_ROWS = 65_536
+LOGGED_SKIPS = 10  # skipped records logged one by one, of each kind; the rest are counted
+if csv.field_size_limit() < MAX_LINE_BYTES:  # a field may be as long as a line that is read
+    csv.field_size_limit(MAX_LINE_BYTES)
 
 
 @dataclass
@@ -78,6 +96,40 @@ class CaptureTable:
     records: int = 0  # records read inside the window, shadow ones included
     outside_window: int = 0  # records read but outside [start, end)
     torn_lines: int = 0  # torn last lines skipped
+    first_skipped: dict[str, str] = field(default_factory=dict)  # kind -> "FILE, line N" of its first
+
+    def skipped(self) -> int:
+        """Records skipped for their content or form: not tabular, misaligned, torn last lines."""
+        return self.not_tabular + self.misaligned + self.torn_lines
+
+    def describe_skipped(self) -> str | None:
+        """One line on the records skipped (None if none): how many of each kind, and where the first is."""
+        kinds = [
+            (self.not_tabular, "not tabular (BASE64, invalid JSON or missing payload)", "not_tabular"),
+            (self.misaligned, "misaligned (output and input rows differ in number)", "misaligned"),
+            (self.torn_lines, "torn last lines", "torn_lines"),
+        ]
+        parts = [
+            f"{count} {what}" + (f", first at {self.first_skipped[key]}" if key in self.first_skipped else "")
+            for count, what, key in kinds
+            if count
+        ]
+        if not parts:
+            return None
+        total = self.skipped()
+        return f"skipped {total} record{'s' if total != 1 else ''}: " + "; ".join(parts)
+
+    def skip(self, kind: str, where: tuple[str, int] | None, why: str) -> None:
+        """Count a record skipped for ``kind`` (``not_tabular`` or ``misaligned``); log the first few."""
+        count = getattr(self, kind) + 1
+        setattr(self, kind, count)
+        if where is not None:
+            self.first_skipped.setdefault(kind, f"{where[0]}, line {where[1]}")
+        if count <= LOGGED_SKIPS:
+            place = f"line {where[1]} of {where[0]}" if where is not None else "a record"
+            log.warning("capture: skipped %s: %s", place, why)
+            if count == LOGGED_SKIPS:
+                log.warning("capture: more records skipped as %s are counted, not logged", kind)
 
 
 def _scalar(value: Any) -> str | None:
@@ -98,6 +150,18 @@ def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
         else:
             flat[f"{prefix}{key}"] = _scalar(value)
     return flat
+
+
+def _not_tabular(payload: dict[str, Any] | None, index: str) -> str:
+    """Why ``payload`` (the ``index`` one of a record) gave no rows."""
+    if not payload:
+        return f"no {index} payload"
+    encoding = payload.get("encoding")
+    if encoding == "JSON":
+        return f"the {index} payload is not valid JSON"
+    if encoding == "BASE64":
+        return f"the {index} payload is BASE64, not tabular (a preprocessing script can read it)"
+    return f"the {index} payload has encoding {encoding!r}, not CSV or JSON"
 
 
 def _rows(payload: dict[str, Any] | None) -> list[list[tuple[str | None, str | None]]] | None:
@@ -123,15 +187,24 @@ def _rows(payload: dict[str, Any] | None) -> list[list[tuple[str | None, str | N
     return None
 
 
-def _record_rows(record: dict[str, Any], indexes: tuple[str, ...], counts: CaptureTable) -> list[list[Any]]:
+def _record_rows(
+    record: dict[str, Any],
+    indexes: tuple[str, ...],
+    counts: CaptureTable,
+    where: tuple[str, int] | None = None,
+) -> list[list[Any]]:
     data = record.get("captureData") or {}
+    if not isinstance(data, dict):
+        data = {}
     sides = [_rows(data.get(index)) for index in indexes]
     if any(side is None for side in sides):
-        counts.not_tabular += 1
+        index = indexes[[side is None for side in sides].index(True)]
+        counts.skip("not_tabular", where, _not_tabular(data.get(index), index))
         return []
     lengths = {len(side) for side in sides if side is not None}
     if len(lengths) > 1:
-        counts.misaligned += 1
+        rows = ", ".join(f"{index} {len(side or [])}" for index, side in zip(indexes, sides, strict=True))
+        counts.skip("misaligned", where, f"output and input rows differ in number ({rows})")
         return []
     tables = [side for side in sides if side is not None]
     return [
@@ -213,14 +286,15 @@ class _Batcher:
 
 
 def _add_records(
-    records: Iterable[dict[str, Any]], indexes: tuple[str, ...], out: _Batcher
+    records: Iterable[dict[str, Any]], indexes: tuple[str, ...], out: _Batcher, read: CaptureRead | None
 ) -> Iterator[pa.RecordBatch]:
+    """Add ``records``; ``read``, when they come from one, tells the file and line of each."""
     for record in records:
         out.counts.records += 1
         if _is_shadow(record):
             out.counts.shadow_skipped += 1
             continue
-        for row in _record_rows(record, indexes, out.counts):
+        for row in _record_rows(record, indexes, out.counts, read.position if read is not None else None):
             yield from out.add_row(out.fit(row))
 
 
@@ -237,7 +311,7 @@ def capture_batches(
     dropped and rows with fewer get nulls (columns are matched by position, as SageMaker does).
     """
     out = _Batcher(batch_rows, counts if counts is not None else CaptureTable())
-    yield from _add_records(records, indexes, out)
+    yield from _add_records(records, indexes, out, records if isinstance(records, CaptureRead) else None)
     yield from out.finish()
     if isinstance(records, CaptureRead):
         out.counts.outside_window += records.outside_window
@@ -252,23 +326,24 @@ def capture_window_batches(
     indexes: tuple[str, ...] = CAPTURE_INDEXES,
     batch_rows: int = BATCH_ROWS,
     counts: CaptureTable | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Iterator[pa.RecordBatch]:
     """The batches of ``capture_batches(CaptureRead(files, start, end), ...)``, read file by file with
     Arrow (see the module docstring): the same rows in the same order, the same batches, the same
     counts and errors. Naive ``datetime`` arguments are taken as UTC.
 
     Raises:
-        DataError: a malformed line before the last one of a file, or a record without a valid
-            ``eventMetadata.inferenceTime``.
+        DataError: a malformed line before the last one of a file, a line longer than
+            ``max_line_bytes``, or a record without a valid ``eventMetadata.inferenceTime``.
         StorageError: a file cannot be read.
     """
     start, end = utc(start), utc(end)
     out = _Batcher(batch_rows, counts if counts is not None else CaptureTable())
-    cuts = ((uri, *_read_file(uri, start, end, indexes)) for uri in files)
+    cuts = ((uri, *_read_file(uri, start, end, indexes, max_line_bytes)) for uri in files)
     for uri, data, cut in prefetch(cuts):
         if cut is None:
-            read = CaptureRead([uri], start, end)
-            yield from _add_records(read.records_of(uri, io.BytesIO(data)), indexes, out)
+            read = CaptureRead([uri], start, end, max_line_bytes=max_line_bytes)
+            yield from _add_records(read.records_of(uri, io.BytesIO(data)), indexes, out, read)
             out.counts.outside_window += read.outside_window
             out.counts.torn_lines += read.torn_lines
         else:
@@ -476,10 +551,11 @@ def _fast_rows(
 
 
 def _read_file(
-    uri: str, start: datetime, end: datetime, indexes: tuple[str, ...]
+    uri: str, start: datetime, end: datetime, indexes: tuple[str, ...], max_line_bytes: int
 ) -> tuple[bytes, _Cut | None]:
     """A file's bytes and what the fast path makes of them (in the prefetch thread: counts nothing)."""
     data = read_bytes(uri)
+    check_line_lengths(uri, data, max_line_bytes)
     return data, _cut_file(uri, data, start, end, indexes) if indexes else None
 
 
@@ -547,7 +623,7 @@ def _add_cut(cut: _Cut, indexes: tuple[str, ...], out: _Batcher) -> Iterator[pa.
     for position, record in cut.slow:
         if out.names is None and first_fast is not None and first_fast < position:
             out.names = positional
-        for row in _record_rows(record, indexes, counts):
+        for row in _record_rows(record, indexes, counts, (cut.uri, position + 1)):
             slow_rows.append(out.fit(row))
             slow_keys.append(position)
     if out.names is None:

@@ -167,10 +167,19 @@ def run_job(work: Path) -> int:
         log.error("failed:\n%s", traceback.format_exc())
         (work / FAILURE_FILE).write_text(f"InternalError: {type(error).__name__}: {error}")
         return 1
+    message = _with_skipped(outcome)
     (work / RESULT_FILE).write_text(json.dumps(outcome.counts))
-    (work / MESSAGE_FILE).write_text(outcome.message)
-    log.info("%s (%.1fs)", outcome.message, (datetime.now(UTC) - started).total_seconds())
+    (work / MESSAGE_FILE).write_text(message)
+    log.info("%s (%.1fs)", message, (datetime.now(UTC) - started).total_seconds())
     return 0
+
+
+def _with_skipped(outcome: JobOutcome) -> str:
+    """The job's message, with a sentence on the input records it skipped (if any)."""
+    summary = outcome.counts.get("skipped_summary")
+    if not summary:
+        return outcome.message
+    return f"{outcome.message.rstrip()} {summary[0].upper()}{summary[1:]}."
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

@@ -65,6 +65,15 @@ class InputCounts:
     def __init__(self) -> None:
         self.counts: dict[str, Any] = {}
 
+    def add_skipped(self, table: CaptureTable) -> None:
+        """Put the records ``table`` skipped into the counts (``skipped``, ``skipped_summary``: the job
+        adds the summary to its message) and the log."""
+        summary = table.describe_skipped()
+        if summary is None:
+            return
+        log.warning("input: %s", summary)
+        self.counts |= {"skipped": table.skipped(), "skipped_summary": summary}
+
 
 def endpoint_batches(
     job: JobSpec, preprocess: Preprocessor | None, outcome: InputCounts
@@ -102,10 +111,12 @@ def endpoint_batches(
                 "torn_lines": read.torn_lines,
                 "outside_window": read.outside_window,
             }
+            outcome.add_skipped(CaptureTable(torn_lines=read.torn_lines))
         else:
             table = CaptureTable()
             yield from capture_window_batches(files, start, end, batch_rows=rows, counts=table)
             outcome.counts = asdict(table)
+            outcome.add_skipped(table)
 
     return batches
 

@@ -40,7 +40,7 @@ from modelwatch.monitors.model_explainability import (
 from modelwatch.monitors.predictor import PredictorConfig
 from modelwatch.scripts import run_postprocessor
 from modelwatch.service.jobs import JobOutcome, completion_message
-from modelwatch.service.jobs.inputs import format_of, local_script, parse_time
+from modelwatch.service.jobs.inputs import InputCounts, format_of, local_script, parse_time
 from modelwatch.service.jobspec import JobSpec
 
 __all__ = ["explain_dataset", "run_baseline", "run_monitoring"]
@@ -67,7 +67,7 @@ def _shap(config: AnalysisConfig, baseline_uri: str | None) -> ShapConfig:
     return shap
 
 
-def _window(job: JobSpec) -> pa.Table:
+def _window(job: JobSpec, skipped: InputCounts) -> pa.Table:
     assert job.capture_uri and job.endpoint_name
     start, end = parse_time(job.window_start), parse_time(job.window_end)
     variant = (job.definition.get("endpoint_input") or {}).get("variant_name")
@@ -78,6 +78,7 @@ def _window(job: JobSpec) -> pa.Table:
     ]
     counts = CaptureTable()
     batches = list(capture_window_batches(files, start, end, indexes=("endpointInput",), counts=counts))
+    skipped.add_skipped(counts)
     if not batches or not sum(b.num_rows for b in batches):
         raise EmptyDatasetError(
             f"no requests of endpoint {job.endpoint_name!r} in [{job.window_start}, {job.window_end})",
@@ -97,7 +98,8 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     config = read_analysis_config(definition["config_uri"], kind="explainability_monitor")
     baseline_uri = definition.get("baseline_constraints_uri")
     shap = _shap(config, baseline_uri)
-    rows = _window(job)
+    skipped = InputCounts()
+    rows = _window(job, skipped)
     names = _feature_names(config)
     predictor_config = PredictorConfig.from_json(config.raw.get("predictor"))
     predictor = predictor_config.build(
@@ -126,7 +128,7 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
             logging.getLogger("modelwatch.script"),
         )
     metrics = [{"MetricName": name, "Value": value} for name, value in attribution_metrics(report)]
-    counts = {"records": rows.num_rows, "violations": len(violations)}
+    counts = {**skipped.counts, "records": rows.num_rows, "violations": len(violations)}
     return JobOutcome(completion_message(len(violations)), counts, metrics)
 
 
