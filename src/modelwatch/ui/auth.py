@@ -108,7 +108,8 @@ def _session(request: Request) -> _Session | None:
     """The valid, unexpired, not ended session of the request's cookie (its token is checked
     separately)."""
     parts = request.cookies.get(SESSION_COOKIE, "").split(".")
-    if len(parts) != 4 or not parts[1].isdigit():
+    # ASCII digits only ("²".isdigit() is True, but int() refuses it), and few enough for int()
+    if len(parts) != 4 or not (parts[1].isascii() and parts[1].isdigit() and len(parts[1]) <= 18):
         return None
     found = _Session(parts[0], int(parts[1]), parts[2])
     if found.expires < time.time():

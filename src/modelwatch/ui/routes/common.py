@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ __all__ = [
     "redirect",
     "run_sync",
     "start_soon",
+    "whole_number",
 ]
 
 UI = UI_PREFIX
@@ -41,17 +43,32 @@ def name_param(name: str, kind: str) -> str:
     return name
 
 
+# ASCII digits only: str.isdigit() also accepts "²" or "١", which int() then refuses or reads. At most 18
+# digits, so that int() never meets a string too long for it (Python refuses over 4,300 digits).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+_MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
+
+
+def whole_number(text: str | None) -> int | None:
+    """``text`` as a whole number when it is one written in ASCII digits (an optional ``-``), else None."""
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
 def execution_id(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 2**31 - 1:
-        raise PageError(404, "Not found", f"The monitoring execution {text!r} does not exist.")
-    return int(text)
+    """An execution id from a path: one that cannot exist is a 404 page, like one that does not."""
+    number = whole_number(text)
+    if number is None or not 1 <= number <= _MAX_ID:
+        raise PageError(404, "Not found", f"The monitoring execution {text[:40]!r} does not exist.")
+    return number
 
 
 def int_param(value: str | None, default: int, low: int, high: int) -> int:
     """A whole-number query parameter clamped into ``[low, high]``; anything else is the default."""
-    if value is None or not value.strip().lstrip("-").isdigit():
-        return default
-    return min(max(int(value), low), high)
+    number = whole_number(value)
+    return default if number is None else min(max(number, low), high)
 
 
 def redirect(path: str, **query: Any) -> RedirectResponse:
