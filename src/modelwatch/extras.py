@@ -11,7 +11,6 @@ __all__ = ["COMMAND_EXTRAS", "MODULE_EXTRAS", "install_hint", "missing_extra"]
 MODULE_EXTRAS: dict[str, str] = {
     # what only one extra brings, whatever the command
     "s3fs": "s3",
-    "aiobotocore": "s3",
     "botocore": "s3",
     "psycopg": "postgres",
     "shap": "explain",
