@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
-from ui_data import ENDPOINT, SCHEDULE, Demo
+from ui_data import ENDPOINT, SCHEDULE, Demo, csrf_of
 
 from modelwatch.service import tokens
 from modelwatch.service.db import Database
@@ -90,3 +92,22 @@ def test_execution_ids_and_int_params() -> None:
         assert caught.value.status == 404
     assert int_param("²", 5, 1, 10) == 5
     assert int_param("99", 5, 1, 10) == 10
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("0001-01-01T00:00", "0001-01-01T01:00", "window_start"),
+        ("0001-01-01T00:00+01:00", "2026-02-01T11:30", "window_start"),  # before year 1 once in UTC
+        ("2026-02-01T10:00", "9999-12-31T23:30-01:00", "window_end"),  # after year 9999 once in UTC
+        ("2026-02-30T10:00", "2026-03-01T11:30", "window_start"),
+    ],
+)
+async def test_run_now_at_impossible_dates_is_a_422_form(
+    client: httpx.AsyncClient, demo: Demo, start: str, end: str, field: str
+) -> None:
+    page = await client.get(f"/ui/schedules/{SCHEDULE}")
+    form = {"csrf_token": csrf_of(page.text), "window_start": start, "window_end": end}
+    answer = await client.post(f"/ui/schedules/{SCHEDULE}/run", data=form)
+    assert answer.status_code == 422, answer.status_code
+    assert re.search(rf'<span class="field-error" data-field="{field}">[^<]+</span>', answer.text)

@@ -222,10 +222,11 @@ def parse_window(form: Mapping[str, str], errors: FormErrors) -> tuple[datetime,
         text = (form.get(key) or "").strip()
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            found.append(moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC))
         except ValueError:
             errors.fields[key] = "a date and time, e.g. 2026-01-01T12:00 (UTC)"
-            continue
-        found.append(moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC))
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            errors.fields[key] = "a date and time from 1970 to 9998, e.g. 2026-01-01T12:00 (UTC)"
     if len(found) != 2:
         return None
     return found[0], found[1]
