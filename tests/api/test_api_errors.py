@@ -12,6 +12,7 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 from api_data import schedule_spec
+from fastapi import FastAPI
 
 from modelwatch.api.errors import is_disk_full
 from modelwatch.errors import InsufficientStorage, StorageError
@@ -397,3 +398,39 @@ async def test_run_now_windows_at_impossible_dates_are_422(
     assert answer.status_code == 422, answer.text
     assert _fields(answer) == [field]
     assert (await client.get("/executions")).json()["items"] == []
+
+
+async def test_every_route_answers_404_for_an_unknown_name_or_id(
+    client: httpx.AsyncClient, app: FastAPI, schedule: str
+) -> None:
+    """Every route with a name or id in its path, from the OpenAPI document: an unknown one is 404."""
+    checked = 0
+    for path, operations in app.openapi()["paths"].items():
+        if "{" not in path:
+            continue
+        for method in operations:
+            concrete = path.removeprefix("/api/v1")
+            for unknown in ("{execution_id}", "{name}", "{alert}", "{metric}"):
+                concrete = concrete.replace(unknown, "12345" if unknown == "{execution_id}" else "nope")
+            concrete = concrete.replace("{file}", "statistics.json")
+            answer = await client.request(method.upper(), concrete, json=_BODIES.get((method, path)))
+            assert answer.status_code == 404, (method, path, answer.text)
+            assert answer.json()["error"]["type"] == "NotFoundError", (method, path, answer.text)
+            checked += 1
+    assert checked >= 20
+
+
+_BODIES: dict[tuple[str, str], object] = {
+    ("patch", "/api/v1/schedules/{name}"): {"schedule_expression": "cron(0 * ? * * *)"},
+    ("post", "/api/v1/schedules/{name}/executions"): {
+        "window_start": "2026-01-01T00:00:00Z",
+        "window_end": "2026-01-01T01:00:00Z",
+    },
+    ("patch", "/api/v1/alarms/{name}"): {"threshold": 1.0},
+    ("put", "/api/v1/notification-channels/{name}"): {
+        "kind": "webhook",
+        "name": "nope",
+        "url": "https://example.com/hook",
+    },
+    ("patch", "/api/v1/schedules/{name}/alerts/{alert}"): {"datapoints_to_alert": 1},
+}

@@ -24,7 +24,7 @@ NameContains = Annotated[
 ]
 
 
-@router.post("", status_code=201, responses=responses(400, 403, 409, 413, 422))
+@router.post("", status_code=201, responses=responses(400, 403, 409, 413, 422, 507))
 def create_endpoint(spec: EndpointSpec, session: SessionDep) -> EndpointView:
     """Register an endpoint; its capture goes to the config's DestinationS3Uri or {storage}/capture."""
     return endpoints.create_endpoint(session, spec)
@@ -60,7 +60,7 @@ _JSON_LINES = {"schema": {"type": "string", "description": "Ground-truth records
 @router.post(
     "/{name}/ground-truth",
     status_code=201,
-    responses=responses(400, 403, 404, 413, 422),
+    responses=responses(400, 403, 404, 413, 422, 507),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -32,7 +32,7 @@ NameContains = Annotated[
 ]
 
 
-@router.post("", status_code=201, responses=responses(400, 403, 404, 409, 413, 422))
+@router.post("", status_code=201, responses=responses(400, 403, 404, 409, 413, 422, 507))
 def create_schedule(spec: ScheduleSpec, session: SessionDep) -> ScheduleView:
     """Create a schedule; it is ``Scheduled`` at once (``NOW`` runs one execution at once).
     404 when the endpoint does not exist."""
@@ -70,7 +70,7 @@ def describe_schedule(name: NameInPath, session: SessionDep) -> ScheduleView:
     return schedules.describe_schedule(session, name)
 
 
-@router.patch("/{name}", responses=responses(400, 403, 404, 413, 422))
+@router.patch("/{name}", responses=responses(400, 403, 404, 413, 422, 507))
 def update_schedule(name: NameInPath, update: ScheduleUpdate, session: SessionDep) -> ScheduleView:
     """Change the expression, the NOW window or the definition; later slots use the new values."""
     return schedules.update_schedule(session, name, update)
@@ -94,7 +94,7 @@ def delete_schedule(name: NameInPath, session: SessionDep) -> None:
     schedules.delete_schedule(session, name)
 
 
-@router.post("/{name}/executions", status_code=201, responses=responses(400, 403, 404, 409, 413, 422))
+@router.post("/{name}/executions", status_code=201, responses=responses(400, 403, 404, 409, 413, 422, 507))
 def run_now(
     name: NameInPath,
     window: RunNowRequest,
