@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
@@ -364,7 +365,12 @@ time.sleep(600)
 
 
 def _job_processes(server: psutil.Process) -> list[psutil.Process]:
-    return [p for p in server.children(recursive=True) if "modelwatch.service.job" in " ".join(p.cmdline())]
+    jobs = []
+    for process in server.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if "modelwatch.service.job" in process.cmdline():
+                jobs.append(process)
+    return jobs
 
 
 def test_a_server_killed_with_sigkill_takes_its_jobs_along_and_its_restart_settles_them(
@@ -380,8 +386,11 @@ def test_a_server_killed_with_sigkill_takes_its_jobs_along_and_its_restart_settl
         [sys.executable, "-c", SERVER, database_url, H2.isoformat()], stdout=subprocess.PIPE
     ) as server:
         assert server.stdout is not None and server.stdout.readline() == b"started\n"
-        [job] = _job_processes(psutil.Process(server.pid))
         deadline = time.monotonic() + 120
+        while not (jobs := _job_processes(psutil.Process(server.pid))):  # its watcher thread starts it
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        [job] = jobs
         while not (output / "statistics.json").exists():  # partial results, then the hanging script
             assert job.is_running() and time.monotonic() < deadline
             time.sleep(0.05)
