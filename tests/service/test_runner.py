@@ -35,7 +35,7 @@ from modelwatch.service import endpoints, executions, schedules
 from modelwatch.service.baselines import describe_baseline_job, start_baseline_job
 from modelwatch.service.db import Database
 from modelwatch.service.metrics import list_metric_names, query_metric
-from modelwatch.service.models import Schedule
+from modelwatch.service.models import Endpoint, Schedule
 from modelwatch.service.runner import Runner, recover_orphans
 from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.schemas import (
@@ -465,3 +465,15 @@ def test_skipped_records_are_counted_in_the_execution_and_its_log(
     log_text = Path(view.log_uri or "").read_text()
     assert f"skipped line 58 of {path}: the endpointInput payload is BASE64" in log_text
     assert where in log_text
+
+
+def test_an_endpoint_stored_with_a_variant_twice_reads_its_capture_once(
+    db: Database, endpoint: Path, baseline: tuple[str, str]
+) -> None:
+    """Duplicate variants are refused on create and update; one stored before that counts each record once."""
+    write_capture(endpoint, "churn", H1, predicted(credit_rows(count=40)))
+    with db.session() as session:
+        session.execute(sa.update(Endpoint).values(variants=["AllTraffic", "AllTraffic"]))
+    _schedule(db, baseline)
+    [view] = run_until(db, H2)
+    assert view.record_count == 40

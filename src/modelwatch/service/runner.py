@@ -171,7 +171,8 @@ class Runner:
         if row.endpoint_name:
             try:
                 endpoint = get_endpoint(session, row.endpoint_name)
-                capture_uri, variants = endpoint.capture_uri, list(endpoint.variants)
+                capture_uri = endpoint.capture_uri
+                variants = list(dict.fromkeys(endpoint.variants))  # once each, even if stored twice
             except ModelwatchError:
                 pass  # the job reports the missing input
         spec = job_module.JobSpec(
