@@ -238,11 +238,12 @@ def _full_sqlite(db: Database, pages: list[int]) -> None:
     sa.event.listen(db.engine, "checkout", cap)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL: a unit test below
 async def test_a_full_database_is_507_and_the_next_request_works(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("SQLite's page cap makes a real full database; PostgreSQL's disk_full is mapped below")
+    """SQLite's page cap makes a real full database."""
+    assert db.is_sqlite
     pages = [1]
     _full_sqlite(db, pages)
     big = {"InitialSamplingPercentage": 100, "DestinationS3Uri": "/tmp/c", "Note": "x" * 200_000}

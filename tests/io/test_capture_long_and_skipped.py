@@ -4,6 +4,7 @@ their content are counted, logged with file and line, and summed up."""
 from __future__ import annotations
 
 import base64
+import io
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from test_capture_fast_path import END, START, assert_same, line, payload, record, write
 
 from modelwatch.errors import DataError
-from modelwatch.io.capture import CaptureRead
+from modelwatch.io.capture import CaptureRead, bounded_lines
 from modelwatch.io.capture_table import CaptureTable, capture_batches, capture_window_batches
 
 
@@ -90,3 +91,20 @@ def test_records_skipped_for_their_content_are_counted_and_located(
 def test_nothing_skipped_says_nothing() -> None:
     assert CaptureTable().describe_skipped() is None
     assert CaptureTable(torn_lines=1).describe_skipped() == "skipped 1 record: 1 torn last lines"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64, 1 << 20])
+def test_bounded_lines_splits_like_splitlines_whatever_the_chunks(chunk_size: int) -> None:
+    data = b'{"a": 1}\n\n' + b"x" * 40 + b"\nlast line without newline"
+    got = list(bounded_lines(io.BytesIO(data), "f.jsonl", limit=41, chunk_size=chunk_size))
+    assert got == data.splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 5, 1 << 20])
+def test_bounded_lines_refuses_the_first_long_line_by_number(chunk_size: int) -> None:
+    data = b"ok\n" + b"y" * 10 + b"\n" + b"z" * 11 + b"\n"
+    lines = bounded_lines(io.BytesIO(data), "f.jsonl", limit=11, chunk_size=chunk_size)
+    assert [next(lines), next(lines)] == [b"ok\n", b"y" * 10 + b"\n"]
+    with pytest.raises(DataError, match="longer than 11 bytes") as error:
+        next(lines)
+    assert error.value.line == 3 and error.value.file == "f.jsonl"

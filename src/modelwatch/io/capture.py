@@ -21,7 +21,6 @@ This is the reference reader, one ``json.loads`` per line. The window path of
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -137,19 +136,33 @@ def line_too_long(uri: str, number: int, limit: int) -> DataError:
     )
 
 
-def bounded_lines(stream: BinaryIO, uri: str, limit: int) -> Iterator[bytes]:
+def bounded_lines(stream: BinaryIO, uri: str, limit: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     """The lines of ``stream`` (each with its ``\\n``), none longer than ``limit`` bytes.
 
+    Reads ``chunk_size`` bytes at a time (fsspec's files, s3fs's among them, take no size in ``readline``),
+    so a longer line is refused having held no more than ``limit + chunk_size`` bytes of it.
+
     Raises:
-        DataError: a line is longer (read no further than ``limit + 1`` bytes of it).
+        DataError: a line is longer, naming the file and the line.
     """
-    for number in itertools.count(1):
-        line = stream.readline(limit + 1)
-        if not line:
-            return
-        if len(line) > limit:
-            raise line_too_long(uri, number, limit)
-        yield line
+    pieces: list[bytes] = []  # the start of a line whose newline has not come yet
+    held = 0
+    number = 1
+    for chunk in iter(lambda: stream.read(chunk_size), b""):
+        start = 0
+        while (newline := chunk.find(b"\n", start)) >= 0:
+            end = newline + 1
+            if held + end - start > limit:
+                raise line_too_long(uri, number, limit)
+            yield b"".join((*pieces, chunk[start:end])) if pieces else chunk[start:end]
+            pieces, held, number, start = [], 0, number + 1, end
+        if start < len(chunk):
+            held += len(chunk) - start
+            if held > limit:
+                raise line_too_long(uri, number, limit)
+            pieces.append(chunk[start:])
+    if pieces:
+        yield b"".join(pieces)
 
 
 def check_line_lengths(uri: str, data: bytes, limit: int) -> None:
