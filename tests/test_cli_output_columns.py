@@ -83,4 +83,5 @@ def test_other_baseline_types_refuse_end(training_csv: Path, tmp_path: Path) -> 
         ],
     )
     assert result.exit_code == 2
+    assert "only data-quality baselines are put in capture order" in result.output
     assert "--output-columns-position" in result.output

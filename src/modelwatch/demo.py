@@ -216,7 +216,7 @@ def run_demo(
     """
     with _sigterm_as_interrupt():
         try:
-            return _run_demo(folder, console, port=port, model_port=model_port, keep_running=keep_running)
+            return _run_demo(folder, console, port, model_port, keep_running)
         except _Terminated:
             console.print("stopped by SIGTERM")
             raise SystemExit(128 + signal.SIGTERM) from None
@@ -225,14 +225,7 @@ def run_demo(
             raise SystemExit(128 + signal.SIGINT) from None
 
 
-def _run_demo(
-    folder: Path,
-    console: Console,
-    *,
-    port: int = 8000,
-    model_port: int = 8080,
-    keep_running: bool = True,
-) -> DemoResult:
+def _run_demo(folder: Path, console: Console, port: int, model_port: int, keep_running: bool) -> DemoResult:
     import os
 
     import uvicorn
