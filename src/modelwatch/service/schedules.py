@@ -292,10 +292,11 @@ def update_schedule(
         raise ValidationError(
             "only allowed when the schedule expression is NOW", field="data_analysis_start_time"
         )
+    changed = text != row.schedule_expression  # compared before the new expression is stored
     row.schedule_expression = text
     row.data_analysis_start_time, row.data_analysis_end_time = start, end
     row.definition = definition.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if text != row.schedule_expression or expression.kind == "cron":
+    if changed or expression.kind == "cron":
         row.planned_until = max(row.planned_until or now, now)
     if row.status == ScheduleStatus.FAILED.value:  # the update passed every check: plan it again from now
         row.status, row.failure_reason, row.planned_until = ScheduleStatus.SCHEDULED.value, None, now
