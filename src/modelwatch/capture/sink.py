@@ -3,20 +3,20 @@
 ``CaptureWriter(..., process=True)`` (what ``CaptureMiddleware`` and the proxy use) keeps only the queue
 and a forwarding thread in the server: every 0.25 s (at most half the flush interval) the thread hands
 the queued raw requests and responses to a sink process in one ``marshal`` frame over a pipe (about a
-microsecond a record), and the sink (:func:`main` in a new interpreter), an ordinary thread-mode
-:class:`~modelwatch.capture.writer.CaptureWriter`, builds the records and writes, rolls, flushes and
-uploads the files. Building a record costs ~10 µs of Python; in the server's process that time is
-taken from the requests, since the writer thread and the event loop share one GIL.
+microsecond a record), and the sink (:func:`modelwatch.capture.sink_main.main` in a new interpreter), an
+ordinary thread-mode :class:`~modelwatch.capture.writer.CaptureWriter`, builds the records and writes,
+rolls, flushes and uploads the files. Building a record costs ~10 µs of Python; in the server's process
+that time is taken from the requests, since the writer thread and the event loop share one GIL.
 
 The pipe, one way: a pickled settings frame, then frames of record tuples, each ``<4-byte little-endian
-length><payload>``; end of file means "finish": the sink writes everything it has, closes its files
-(for ``s3://``, uploads them) and exits; a report that finds the server gone (a broken pipe) ends the
-reports quietly, never the writing. It ignores SIGINT and SIGTERM, so Ctrl-C or a service
-manager's stop signal to the whole group still drains: it ends when its server closes the pipe,
-gracefully or by dying (so a SIGKILLed server loses nothing the sink has received). The other way,
-the sink prints its counters as a JSON line every ``REPORT_SECONDS`` when they changed, and once at
-the end; the server's :class:`CaptureCounters` add them to its own (sampled out, dropped at the
-server, paused).
+length><payload>`` (:mod:`modelwatch.capture.pipe`); end of file means "finish": the sink writes
+everything it has, closes its files (for ``s3://``, uploads them) and exits; a report that finds the
+server gone (a broken pipe) ends the reports quietly, never the writing. It ignores SIGINT and SIGTERM,
+so Ctrl-C or a service manager's stop signal to the whole group still drains: it ends when its server
+closes the pipe, gracefully or by dying (so a SIGKILLed server loses nothing the sink has received). The
+other way, the sink prints its counters as a JSON line every ``sink_main.REPORT_SECONDS`` when they
+changed, and once at the end; the server's :class:`CaptureCounters` add them to its own (sampled out,
+dropped at the server, paused).
 
 The sink runs only on CPU time nothing else wants: under Linux's ``SCHED_IDLE`` policy (elsewhere at
 nice +10), any waking request thread preempts it at once. (A nice value is not enough: at one
@@ -45,8 +45,6 @@ import logging
 import marshal
 import os
 import pickle
-import select
-import signal
 import subprocess
 import sys
 import termios
@@ -57,23 +55,17 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import modelwatch
+from modelwatch.capture import pipe
 from modelwatch.capture.counters import CaptureCounters
 
-__all__ = ["CALM_SECONDS", "REPORT_SECONDS", "SINK_NICENESS", "STARVED_SECONDS", "SinkProcess", "main"]
+__all__ = ["CALM_SECONDS", "SINK_NICENESS", "STARVED_SECONDS", "SinkProcess"]
 
 log = logging.getLogger("modelwatch.capture")
 
-REPORT_SECONDS = 1.0  # how often a sink reports its counters (when they changed)
 STARVED_SECONDS = 2.0  # a background sink this far behind its pipe gets no CPU: hand over
 CALM_SECONDS = 60.0  # how long a sink at nice +SINK_NICENESS keeps up before a background one takes over
 _PIPE_BYTES = 1024 * 1024  # the pipe to a sink holds a few seconds of frames (Linux)
 SINK_NICENESS = 10  # added to the nice value of a sink taking over from a starved one (or without SCHED_IDLE)
-_SINK_CLOSE_SECONDS = 60.0  # how long a sink may take to write and upload what it has once told to end
-_HEADER = 4
-
-
-def _frame(payload: bytes) -> bytes:
-    return len(payload).to_bytes(_HEADER, "little") + payload
 
 
 @dataclass
@@ -149,17 +141,17 @@ class SinkProcess:
         """Hand ``records`` to a sink (waits while its pipe is full); False if no sink took them."""
         if self._current is None and (time.monotonic() < self._retry_at or not self._replace(True)):
             return False
-        frame = _frame(marshal.dumps(records))
+        frame = pipe.frame(marshal.dumps(records))
         self._balance()
         sink = self._current
         try:
-            if sink is not None and not _write_within(
+            if sink is not None and not pipe.write_within(
                 sink.fd, frame, STARVED_SECONDS if sink.background else None
             ):
                 self._starved(sink, "its pipe stayed full")  # it drops the part it got
                 sink = self._current
                 if sink is not None:
-                    _write_within(sink.fd, frame, None)
+                    pipe.write_within(sink.fd, frame, None)
         except OSError as error:
             self._lost(error)
             return False
@@ -252,7 +244,7 @@ class SinkProcess:
         path = os.environ.get("PYTHONPATH")
         env = dict(os.environ, PYTHONPATH=package_root + (os.pathsep + path if path else ""))
         process = subprocess.Popen(
-            [sys.executable, "-c", "from modelwatch.capture.sink import main; main()"],
+            [sys.executable, "-c", "from modelwatch.capture.sink_main import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -273,8 +265,8 @@ class SinkProcess:
         # a sink taking over from a running one leaves the spool's files to it
         settings = dict(self._settings, background=background, resubmit_spool=not self._ending)
         self._current = sink  # what _lost reports if it cannot take its settings
-        frame = _frame(pickle.dumps(settings))
-        _write_within(sink.fd, frame, None)
+        frame = pipe.frame(pickle.dumps(settings))
+        pipe.write_within(sink.fd, frame, None)
         self._wrote(len(frame))
         return sink
 
@@ -305,114 +297,3 @@ class SinkProcess:
                 sink.reader.join(5.0)
         self._retry_at = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, 30.0)
-
-
-def _write_within(fd: int, data: bytes, seconds: float | None) -> bool:
-    """Write all of ``data`` to the non-blocking ``fd``; False if it took more than ``seconds``
-    (None: no limit), with part of it written."""
-    view = memoryview(data)
-    deadline = None if seconds is None else time.monotonic() + seconds
-    while view:
-        try:
-            view = view[os.write(fd, view) :]
-            continue
-        except BlockingIOError:
-            pass
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return False
-        select.select([], [fd], [], left)
-    return True
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    """``size`` bytes from ``fd``; None at end of file (a frame cut short counts as the end)."""
-    parts: list[bytes] = []
-    while size:
-        part = os.read(fd, min(size, 1 << 20))
-        if not part:
-            return None
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
-
-
-def _read_frame(fd: int) -> bytes | None:
-    header = _read_exactly(fd, _HEADER)
-    return None if header is None else _read_exactly(fd, int.from_bytes(header, "little"))
-
-
-def _lower_priority(background: bool) -> None:
-    """The calling thread, and the threads it starts from now on: only CPU time nothing else wants
-    when ``background`` (``SCHED_IDLE``, Linux), else (or without ``SCHED_IDLE``) nice +SINK_NICENESS."""
-    if background:
-        with contextlib.suppress(AttributeError, OSError):
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return
-    with contextlib.suppress(OSError):
-        os.nice(SINK_NICENESS)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at ``/dev/null`` so that its flush at exit cannot fail on the broken pipe again."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
-def main() -> None:
-    """Run a sink: read the settings and record frames from stdin, report counters on stdout."""
-    from modelwatch.capture.writer import CaptureWriter
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when the sink ends: end of file
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    first = _read_frame(0)
-    if first is None:
-        return
-    settings = pickle.loads(first)
-    _lower_priority(settings["background"])  # before any thread starts: they inherit it
-    logging.basicConfig(
-        level=settings["log_level"], format="%(asctime)s %(levelname)s %(name)s [capture sink] %(message)s"
-    )
-    writer = CaptureWriter(
-        settings["config"],
-        endpoint=settings["endpoint"],
-        variant=settings["variant"],
-        upload_backoff=settings["upload_backoff"],
-        resubmit_spool=settings["resubmit_spool"],
-    )
-    capacity = writer.config.queue_size
-    done = threading.Event()
-    done_reporting = threading.Event()
-
-    def report() -> None:
-        if done_reporting.is_set():
-            return
-        try:
-            sys.stdout.buffer.write(json.dumps({"counters": writer.counters.snapshot()}).encode() + b"\n")
-            sys.stdout.buffer.flush()
-        except BrokenPipeError:  # the server is gone (killed): nobody reads the reports any more
-            done_reporting.set()
-            _silence_stdout()
-
-    def reports() -> None:
-        last: dict[str, int] = {}
-        while not done.wait(REPORT_SECONDS):
-            if (snapshot := writer.counters.snapshot()) != last:
-                report()
-                last = snapshot
-
-    reporter = threading.Thread(target=reports, name="modelwatch-capture-sink-reports", daemon=True)
-    writer.start()
-    reporter.start()
-    try:
-        while (frame := _read_frame(0)) is not None:
-            while writer.backlog >= capacity:  # backpressure: the pipe fills, the server's queue drops
-                time.sleep(0.005)
-            writer.enqueue(marshal.loads(frame))  # tuples in the writer queue's own form
-    finally:
-        writer.close(timeout=_SINK_CLOSE_SECONDS)
-        done.set()
-        reporter.join()
-        report()
