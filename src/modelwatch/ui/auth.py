@@ -30,7 +30,7 @@ from modelwatch.api.deps import transaction
 from modelwatch.api.guard import peer_is_loopback
 from modelwatch.service import tokens
 from modelwatch.service.tokens import Scope
-from modelwatch.ui.errors import LoginRequired, PageError
+from modelwatch.ui.page_errors import LoginRequired, PageError
 from modelwatch.ui.paths import UI_PREFIX
 
 __all__ = [

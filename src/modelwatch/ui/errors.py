@@ -3,7 +3,9 @@
 UI routes use :class:`PageRoute`, which turns :class:`PageError`, :class:`LoginRequired`, the
 service's errors (:class:`~modelwatch.errors.NotFoundError`, a deleted or unknown object, is a 404
 page) and any unexpected exception (a 500 page; the server log has the traceback) into pages, before
-the API's JSON error handlers could see them.
+the API's JSON error handlers could see them. The exceptions themselves live in
+:mod:`modelwatch.ui.page_errors` (re-exported here), so the modules that raise them (the session code,
+the page renderer) do not import this route, which imports the page renderer.
 """
 
 from __future__ import annotations
@@ -18,29 +20,13 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from modelwatch.errors import ConflictError, ModelwatchError, NotFoundError, StorageError
+from modelwatch.ui.page_errors import LoginRequired, PageError
+from modelwatch.ui.pages import error_page
 from modelwatch.ui.paths import UI_PREFIX
 
 __all__ = ["LoginRequired", "PageError", "PageRoute"]
 
 log = logging.getLogger(__name__)
-
-
-class PageError(Exception):
-    """Show an error page with this status, title and message."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.title = title
-        self.message = message
-
-
-class LoginRequired(Exception):
-    """Send the browser to the login form; ``next`` is where to come back to."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
 
 
 def _as_page_error(error: Exception) -> PageError | None:
@@ -77,8 +63,6 @@ class PageRoute(APIRoute):
                     page = PageError(
                         500, "Internal error", "Something went wrong; the server log has the details."
                     )
-                from modelwatch.ui.pages import error_page
-
                 return await error_page(request, page)
 
         return page_handler

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from modelwatch.ui.auth import Viewer, csrf_token, current_viewer, set_csrf_cookie
-from modelwatch.ui.errors import PageError
+from modelwatch.ui.page_errors import PageError
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.render import render_template
 from modelwatch.ui.static import APP_CSS_PATH, APP_JS_PATH, PLOTLY_PATH
