@@ -10,7 +10,8 @@
         for schedule in api.list_schedules(endpoint_name="churn").items:
             print(schedule.name, schedule.status)
 
-Answers are parsed into the pydantic models of :mod:`modelwatch.service.schemas`. Every error answer
+Answers are parsed into the pydantic models of :mod:`modelwatch.service.schemas` (alerting:
+:mod:`modelwatch.service.alert_schemas`); neither loads the store or numpy. Every error answer
 raises :class:`ApiError` with the server's status, type, message and field errors; when the server
 cannot be reached (refused, DNS, timeout) the status is 0. The URL and token default to the
 environment variables ``MODELWATCH_URL`` (else ``http://127.0.0.1:8000``) and ``MODELWATCH_TOKEN``.
@@ -30,6 +31,22 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from modelwatch.errors import ModelwatchError
+from modelwatch.service.alert_schemas import (
+    DEFAULT_ALERT_NAME,
+    AlarmState,
+    ChannelSpec,
+    ChannelView,
+    Datapoint,
+    EventKind,
+    HistoryView,
+    MetricAlarmSpec,
+    MetricAlarmUpdate,
+    MetricAlarmView,
+    MetricStatistics,
+    MonitoringAlertUpdate,
+    MonitoringAlertView,
+    Source,
+)
 from modelwatch.service.schemas import (
     BaselineJobSpec,
     BaselineJobView,
@@ -400,6 +417,152 @@ class Client:
         params = {"start": start, "end": end, "limit": limit}
         body = self.request("GET", f"/schedules/{_seg(schedule)}/metrics/{_seg(name)}", params=params).json()
         return _POINTS.validate_python(body["points"])
+
+    def metric_statistics(
+        self,
+        metric_name: str,
+        *,
+        start: datetime,
+        end: datetime,
+        schedule_name: str | None = None,
+        endpoint_name: str | None = None,
+        period: int | None = None,
+    ) -> list[Datapoint]:
+        """Statistics of a metric series per period of ``period`` seconds in ``[start, end)`` (what alarms
+        evaluate); give ``schedule_name``, ``endpoint_name`` or both."""
+        return self._get(
+            MetricStatistics,
+            "/metric-statistics",
+            metric_name=metric_name,
+            schedule_name=schedule_name,
+            endpoint_name=endpoint_name,
+            start=start,
+            end=end,
+            period=period,
+        ).datapoints
+
+    # -- monitoring alerts ------------------------------------------------------------------------
+
+    def list_alerts(
+        self, schedule: str, *, max_results: int | None = None, next_token: str | None = None
+    ) -> Page[MonitoringAlertView]:
+        """The schedule's monitoring alerts (one per schedule, :data:`DEFAULT_ALERT_NAME`)."""
+        return self._get(
+            Page[MonitoringAlertView],
+            f"/schedules/{_seg(schedule)}/alerts",
+            max_results=max_results,
+            next_token=next_token,
+        )
+
+    def describe_alert(self, schedule: str, alert: str = DEFAULT_ALERT_NAME) -> MonitoringAlertView:
+        return self._get(MonitoringAlertView, f"/schedules/{_seg(schedule)}/alerts/{_seg(alert)}")
+
+    def update_alert(
+        self, schedule: str, update: MonitoringAlertUpdate, *, alert: str = DEFAULT_ALERT_NAME
+    ) -> MonitoringAlertView:
+        """Change the alert's rule, channels or reminders; the server evaluates it again at once."""
+        path = f"/schedules/{_seg(schedule)}/alerts/{_seg(alert)}"
+        return self._send(MonitoringAlertView, "PATCH", path, _body(update))
+
+    def list_alert_history(
+        self,
+        *,
+        source: Source | None = None,
+        schedule_name: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
+        event: EventKind | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[HistoryView]:
+        """State changes, reminders and notification attempts of alerts and alarms, newest first."""
+        return self._get(
+            Page[HistoryView],
+            "/alert-history",
+            source=source,
+            schedule_name=schedule_name,
+            name=name,
+            status=status,
+            event=event,
+            created_after=created_after,
+            created_before=created_before,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            max_results=max_results,
+            next_token=next_token,
+        )
+
+    # -- metric alarms ----------------------------------------------------------------------------
+
+    def create_alarm(self, spec: MetricAlarmSpec) -> MetricAlarmView:
+        return self._send(MetricAlarmView, "POST", "/alarms", _body(spec))
+
+    def list_alarms(
+        self,
+        *,
+        schedule_name: str | None = None,
+        endpoint_name: str | None = None,
+        state: AlarmState | None = None,
+        name_prefix: str | None = None,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[MetricAlarmView]:
+        return self._get(
+            Page[MetricAlarmView],
+            "/alarms",
+            schedule_name=schedule_name,
+            endpoint_name=endpoint_name,
+            state=state,
+            name_prefix=name_prefix,
+            max_results=max_results,
+            next_token=next_token,
+        )
+
+    def describe_alarm(self, name: str) -> MetricAlarmView:
+        return self._get(MetricAlarmView, f"/alarms/{_seg(name)}")
+
+    def update_alarm(self, name: str, update: MetricAlarmUpdate) -> MetricAlarmView:
+        return self._send(MetricAlarmView, "PATCH", f"/alarms/{_seg(name)}", _body(update))
+
+    def delete_alarm(self, name: str) -> None:
+        """Delete a metric alarm; its history is kept."""
+        self.request("DELETE", f"/alarms/{_seg(name)}")
+
+    # -- notification channels --------------------------------------------------------------------
+
+    def create_channel(self, spec: ChannelSpec) -> ChannelView:
+        return self._send(ChannelView, "POST", "/notification-channels", _channel_body(spec))
+
+    def replace_channel(self, name: str, spec: ChannelSpec) -> ChannelView:
+        """Replace a channel's settings; a secret sent as ``***`` (or left out) keeps the stored one."""
+        path = f"/notification-channels/{_seg(name)}"
+        return self._send(ChannelView, "PUT", path, _channel_body(spec))
+
+    def list_channels(
+        self, *, max_results: int | None = None, next_token: str | None = None
+    ) -> Page[ChannelView]:
+        """Channels by name; a secret that is set shows as ``***``, never its value."""
+        return self._get(
+            Page[ChannelView], "/notification-channels", max_results=max_results, next_token=next_token
+        )
+
+    def describe_channel(self, name: str) -> ChannelView:
+        return self._get(ChannelView, f"/notification-channels/{_seg(name)}")
+
+    def delete_channel(self, name: str) -> None:
+        """Delete a channel; the server refuses (409) while alerts or alarms send to it."""
+        self.request("DELETE", f"/notification-channels/{_seg(name)}")
+
+
+def _channel_body(spec: ChannelSpec) -> Any:
+    """The channel's set fields, and always its ``kind`` (the field that tells the kinds apart)."""
+    body = _body(spec)
+    body["kind"] = spec.kind
+    return body
 
 
 _POINTS = TypeAdapter(list[MetricPoint])

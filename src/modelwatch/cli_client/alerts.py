@@ -17,14 +17,12 @@ The same ``--url``, ``--token`` and ``--json`` options and exit codes as the oth
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from urllib.parse import quote
+from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
@@ -38,27 +36,21 @@ from modelwatch.cli_client.common import (
     TokenOption,
     UrlOption,
 )
-from modelwatch.service.alarms import (
+from modelwatch.service.alert_schemas import (
+    DEFAULT_ALERT_NAME,
     AlarmState,
+    ChannelSpec,
     Comparison,
-    Datapoint,
+    EventKind,
     MetricAlarmSpec,
     MetricAlarmUpdate,
-    MetricAlarmView,
+    MonitoringAlertUpdate,
+    Source,
     Statistic,
     TreatMissingData,
 )
-from modelwatch.service.alerts import DEFAULT_ALERT_NAME, MonitoringAlertUpdate, MonitoringAlertView
-from modelwatch.service.channels import ChannelSpec, ChannelView
-from modelwatch.service.notifications import EventKind, HistoryView, Source
-from modelwatch.service.schemas import Page
-
-if TYPE_CHECKING:
-    from modelwatch.client import Client
 
 __all__ = ["alarms_app", "alerts_app", "channels_app"]
-
-M = TypeVar("M", bound=BaseModel)
 
 alerts_app = typer.Typer(
     help="Monitoring alerts, metric alarms, notification channels and the alert history.",
@@ -126,56 +118,8 @@ class HistorySource(StrEnum):
     METRIC_ALARM = Source.METRIC_ALARM.value
 
 
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _get(api: Client, model: type[M] | TypeAdapter[Any], path: str, **params: object) -> Any:
-    content = api.request("GET", path, params=params).content
-    return (
-        model.validate_json(content) if isinstance(model, TypeAdapter) else model.model_validate_json(content)
-    )
-
-
-def _send(api: Client, model: type[M], method: str, path: str, body: Any) -> M:
-    return model.model_validate_json(api.request(method, path, json=body).content)
-
-
-def _body(model: BaseModel) -> Any:
-    return model.model_dump(mode="json", exclude_unset=True)
-
-
 def _seconds(text: str | None, option: str) -> int | None:
     return None if text is None else int(c.parse_duration(text, option).total_seconds())
-
-
-def _show_list(
-    fetch: Callable[..., Page[Any]],
-    filters: dict[str, Any],
-    paging: tuple[int | None, str | None, bool],
-    title: str,
-    columns: list[tuple[str, str]],
-    as_json: bool,
-    extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> None:
-    if extra is None:
-        c.listing(fetch, filters, paging, title=title, columns=columns, as_json=as_json)
-        return
-    from modelwatch.client import iterate
-
-    max_results, next_token, every = paging
-    if every:
-        items, token = list(iterate(fetch, **filters, max_results=max_results)), None
-    else:
-        page = fetch(**filters, max_results=max_results, next_token=next_token)
-        items, token = page.items, page.next_token
-    rows = [c.as_data(item) for item in items]
-    if as_json:
-        c.echo_json({"items": rows, "next_token": token})
-        return
-    c.print_table(title, [extra(row) for row in rows], columns)
-    if token:
-        c.print_note(f"more: --next-token {token} (or --all)")
 
 
 # -- monitoring alerts ----------------------------------------------------------------------------
@@ -193,7 +137,7 @@ def alerts_list(
     Example: modelwatch alerts list hourly
     """
     with c.api(url, token) as api:
-        page = _get(api, Page[MonitoringAlertView], f"/schedules/{_seg(schedule)}/alerts")
+        page = api.list_alerts(schedule)
     rows = [c.as_data(item) for item in page.items]
     if as_json:
         c.echo_json({"items": rows, "next_token": page.next_token})
@@ -236,8 +180,7 @@ def alerts_update(
         data["reminder_seconds"] = None if no_reminder else _seconds(reminder, "--reminder")
     update = c.validated(MonitoringAlertUpdate, data)
     with c.api(url, token) as api:
-        path = f"/schedules/{_seg(schedule)}/alerts/{_seg(alert)}"
-        view = _send(api, MonitoringAlertView, "PATCH", path, _body(update))
+        view = api.update_alert(schedule, update, alert=alert)
     if as_json:
         c.echo_json(c.as_data(view))
     else:
@@ -278,25 +221,21 @@ def alerts_history(
     filters = {
         "schedule_name": schedule,
         "name": name,
-        "source": source.value if source else None,
-        "event": event.value if event else None,
+        "source": Source(source.value) if source else None,
+        "event": event,
         "status": status,
         "created_after": since,
         "created_before": until,
     }
     with c.api(url, token) as api:
-
-        def fetch(**params: Any) -> Page[HistoryView]:
-            return _get(api, Page[HistoryView], "/alert-history", **params)  # type: ignore[no-any-return]
-
-        _show_list(
-            fetch,
+        c.listing(
+            api.list_alert_history,
             filters,
             (max_results, next_token, every),
-            "alert history",
-            HISTORY_COLUMNS,
-            as_json,
-            _history_row,
+            title="alert history",
+            columns=HISTORY_COLUMNS,
+            as_json=as_json,
+            shown=_history_row,
         )
 
 
@@ -362,7 +301,7 @@ def alarms_create(
     }
     spec = c.validated(MetricAlarmSpec, data)
     with c.api(url, token) as api:
-        view = _send(api, MetricAlarmView, "POST", "/alarms", _body(spec))
+        view = api.create_alarm(spec)
     if as_json:
         c.echo_json(c.as_data(view))
     else:
@@ -385,14 +324,16 @@ def alarms_list(
 
     Example: modelwatch alarms list --state ALARM
     """
-    filters = {"schedule_name": schedule, "endpoint_name": endpoint, "state": state.value if state else None}
+    filters = {"schedule_name": schedule, "endpoint_name": endpoint, "state": state}
     with c.api(url, token) as api:
-
-        def fetch(**params: Any) -> Page[MetricAlarmView]:
-            return _get(api, Page[MetricAlarmView], "/alarms", **params)  # type: ignore[no-any-return]
-
-        _show_list(
-            fetch, filters, (max_results, next_token, every), "metric alarms", ALARM_COLUMNS, as_json, _rule
+        c.listing(
+            api.list_alarms,
+            filters,
+            (max_results, next_token, every),
+            title="metric alarms",
+            columns=ALARM_COLUMNS,
+            as_json=as_json,
+            shown=_rule,
         )
 
 
@@ -408,7 +349,7 @@ def alarms_describe(
     Example: modelwatch alarms describe drift
     """
     with c.api(url, token) as api:
-        view = _get(api, MetricAlarmView, f"/alarms/{_seg(name)}")
+        view = api.describe_alarm(name)
     c.show(f"alarm {view.name}", view, as_json)
 
 
@@ -458,7 +399,7 @@ def alarms_update(
         data["reminder_seconds"] = None if no_reminder else _seconds(reminder, "--reminder")
     update = c.validated(MetricAlarmUpdate, data)
     with c.api(url, token) as api:
-        view = _send(api, MetricAlarmView, "PATCH", f"/alarms/{_seg(name)}", _body(update))
+        view = api.update_alarm(name, update)
     if as_json:
         c.echo_json(c.as_data(view))
     else:
@@ -476,7 +417,7 @@ def alarms_delete(
     Example: modelwatch alarms delete drift
     """
     with c.api(url, token) as api:
-        api.request("DELETE", f"/alarms/{_seg(name)}")
+        api.delete_alarm(name)
     c.say(f"alarm {name} deleted")
 
 
@@ -500,17 +441,13 @@ def alerts_statistics(
     Example: modelwatch alerts statistics feature_baseline_drift_age --schedule hourly --last 2d --period 6h
     """
     since, until = c.parse_window(start, end, last, "1d")
-    params = {
-        "metric_name": metric,
-        "schedule_name": schedule,
-        "endpoint_name": endpoint,
-        "start": since,
-        "end": until,
-        "period": _seconds(period, "--period"),
-    }
+    assert since is not None and until is not None  # a default span always gives both ends
+    seconds = _seconds(period, "--period")
     with c.api(url, token) as api:
-        points = api.request("GET", "/metric-statistics", params=params).json()["datapoints"]
-    rows = [c.as_data(Datapoint.model_validate(point)) for point in points]
+        points = api.metric_statistics(
+            metric, start=since, end=until, schedule_name=schedule, endpoint_name=endpoint, period=seconds
+        )
+    rows = [c.as_data(point) for point in points]
     if as_json:
         c.echo_json({"datapoints": rows})
     else:
@@ -543,13 +480,8 @@ def channels_create(
         spec = _CHANNEL.validate_json(text)
     except ValueError as error:
         raise c.usage(f"{file}: {error}", "--file") from None
-    body = spec.model_dump(mode="json", exclude_unset=True)
-    body["kind"] = spec.kind
     with c.api(url, token) as api:
-        if replace:
-            view = _send(api, ChannelView, "PUT", f"/notification-channels/{_seg(spec.name)}", body)
-        else:
-            view = _send(api, ChannelView, "POST", "/notification-channels", body)
+        view = api.replace_channel(spec.name, spec) if replace else api.create_channel(spec)
     if as_json:
         c.echo_json(c.as_data(view))
     else:
@@ -570,12 +502,13 @@ def channels_list(
     Example: modelwatch channels list
     """
     with c.api(url, token) as api:
-
-        def fetch(**params: Any) -> Page[ChannelView]:
-            return _get(api, Page[ChannelView], "/notification-channels", **params)  # type: ignore[no-any-return]
-
-        _show_list(
-            fetch, {}, (max_results, next_token, every), "notification channels", CHANNEL_COLUMNS, as_json
+        c.listing(
+            api.list_channels,
+            {},
+            (max_results, next_token, every),
+            title="notification channels",
+            columns=CHANNEL_COLUMNS,
+            as_json=as_json,
         )
 
 
@@ -591,7 +524,7 @@ def channels_describe(
     Example: modelwatch channels describe ops
     """
     with c.api(url, token) as api:
-        view = _get(api, ChannelView, f"/notification-channels/{_seg(name)}")
+        view = api.describe_channel(name)
     c.show(f"channel {view.name}", view, as_json)
 
 
@@ -606,5 +539,5 @@ def channels_delete(
     Example: modelwatch channels delete ops
     """
     with c.api(url, token) as api:
-        api.request("DELETE", f"/notification-channels/{_seg(name)}")
+        api.delete_channel(name)
     c.say(f"channel {name} deleted")

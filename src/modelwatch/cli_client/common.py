@@ -311,7 +311,10 @@ def listing(
     title: str,
     columns: Sequence[tuple[str, str]],
     as_json: bool,
+    shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
+    """One page (or with ``--all`` every page) of a listing as a table, or as JSON for ``--json``;
+    ``shown`` derives a table row from an item's data (the JSON stays the server's)."""
     from modelwatch.client import iterate
 
     max_results, next_token, every = paging
@@ -324,7 +327,7 @@ def listing(
     if as_json:
         echo_json({"items": rows, "next_token": token})
         return
-    print_table(title, rows, columns)
+    print_table(title, [shown(row) for row in rows] if shown else rows, columns)
     if token:
         print_note(f"more: --next-token {token} (or --all)")
 

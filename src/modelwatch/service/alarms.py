@@ -27,20 +27,30 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Annotated
 
 import numpy as np
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from modelwatch.errors import ValidationError
+from modelwatch.service.alert_schemas import (
+    MAX_SPAN,
+    AlarmState,
+    Comparison,
+    Datapoint,
+    EventKind,
+    MetricAlarmSpec,
+    MetricAlarmUpdate,
+    MetricAlarmView,
+    Source,
+    Statistic,
+    TreatMissingData,
+)
 from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import Metric, MetricAlarm, utcnow
-from modelwatch.service.notifications import EventKind, Source, record_event
+from modelwatch.service.notifications import record_event
 from modelwatch.service.paging import page
-from modelwatch.service.schemas import NAME_PATTERN, Page
+from modelwatch.service.schemas import Page
 
 __all__ = [
     "MAX_DATAPOINTS",
@@ -66,152 +76,6 @@ __all__ = [
 KIND = "metric alarm"
 MAX_DATAPOINTS = 1440
 """Most periods one statistics query may span."""
-MAX_SPAN = timedelta(days=31)
-"""Longest evaluation range of an alarm (evaluation_periods × period_seconds)."""
-
-Name = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
-MetricName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")]
-ChannelName = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
-Period = Annotated[int, Field(ge=60, le=86_400, description="Seconds per datapoint (60 to 86400).")]
-Reminder = Annotated[int, Field(ge=60, le=30 * 86_400, description="Seconds between reminders.")]
-Threshold = Annotated[float, Field(allow_inf_nan=False)]
-
-
-class AlarmState(StrEnum):
-    OK = "OK"
-    ALARM = "ALARM"
-    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
-
-
-class Comparison(StrEnum):
-    GREATER_THAN = "GreaterThanThreshold"
-    GREATER_THAN_OR_EQUAL = "GreaterThanOrEqualToThreshold"
-    LESS_THAN = "LessThanThreshold"
-    LESS_THAN_OR_EQUAL = "LessThanOrEqualToThreshold"
-
-    def breaches(self, values: np.ndarray, threshold: float) -> np.ndarray:
-        """Element-wise: does each value cross ``threshold`` (NaN never does)?"""
-        with np.errstate(invalid="ignore"):
-            if self is Comparison.GREATER_THAN:
-                return values > threshold
-            if self is Comparison.GREATER_THAN_OR_EQUAL:
-                return values >= threshold
-            if self is Comparison.LESS_THAN:
-                return values < threshold
-            return values <= threshold
-
-
-class Statistic(StrEnum):
-    AVERAGE = "Average"
-    MINIMUM = "Minimum"
-    MAXIMUM = "Maximum"
-    SUM = "Sum"
-    SAMPLE_COUNT = "SampleCount"
-
-
-class TreatMissingData(StrEnum):
-    MISSING = "missing"
-    IGNORE = "ignore"
-    BREACHING = "breaching"
-    NOT_BREACHING = "notBreaching"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MetricAlarmSpec(_Model):
-    """A new alarm. Give ``schedule_name``, ``endpoint_name`` or both; ``datapoints_to_alarm`` defaults
-    to ``evaluation_periods`` (CloudWatch's default)."""
-
-    name: Name
-    description: str | None = Field(default=None, max_length=1024)
-    metric_name: MetricName
-    schedule_name: Name | None = None
-    endpoint_name: Name | None = None
-    statistic: Statistic = Statistic.AVERAGE
-    period_seconds: Period = 3600
-    evaluation_periods: int = Field(default=1, ge=1, le=100)
-    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=100)
-    comparison: Comparison
-    threshold: Threshold
-    treat_missing_data: TreatMissingData = TreatMissingData.MISSING
-    channels: list[ChannelName] = Field(default_factory=list, max_length=10)
-    reminder_seconds: Reminder | None = None
-    actions_enabled: bool = True
-
-    @model_validator(mode="after")
-    def _consistent(self) -> MetricAlarmSpec:
-        if self.schedule_name is None and self.endpoint_name is None:
-            raise ValueError("give schedule_name, endpoint_name or both")
-        if (self.datapoints_to_alarm or 0) > self.evaluation_periods:
-            raise ValueError("datapoints_to_alarm must not exceed evaluation_periods")
-        if timedelta(seconds=self.period_seconds * self.evaluation_periods) > MAX_SPAN:
-            raise ValueError(f"evaluation_periods × period_seconds must not exceed {MAX_SPAN.days} days")
-        return self
-
-
-class MetricAlarmUpdate(_Model):
-    """A change to an alarm: the fields given change, the others stay (``reminder_seconds: null`` turns
-    reminders off, ``description: null`` removes it)."""
-
-    description: str | None = Field(default=None, max_length=1024)
-    metric_name: MetricName | None = None
-    statistic: Statistic | None = None
-    period_seconds: Period | None = None
-    evaluation_periods: int | None = Field(default=None, ge=1, le=100)
-    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=100)
-    comparison: Comparison | None = None
-    threshold: Threshold | None = None
-    treat_missing_data: TreatMissingData | None = None
-    channels: list[ChannelName] | None = Field(default=None, max_length=10)
-    reminder_seconds: Reminder | None = None
-    actions_enabled: bool | None = None
-
-
-class MetricAlarmView(_Model):
-    name: str
-    description: str | None
-    metric_name: str
-    schedule_name: str | None
-    endpoint_name: str | None
-    statistic: Statistic
-    period_seconds: int
-    evaluation_periods: int
-    datapoints_to_alarm: int
-    comparison: Comparison
-    threshold: float
-    treat_missing_data: TreatMissingData
-    channels: list[str]
-    reminder_seconds: int | None
-    actions_enabled: bool
-    state: AlarmState
-    state_reason: str | None
-    state_updated_at: datetime
-    evaluated_at: datetime | None
-    last_notified_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class Datapoint(_Model):
-    """The statistics of one period (CloudWatch's ``Datapoint``); ``timestamp`` is the period's start."""
-
-    timestamp: datetime
-    sample_count: int
-    sum: float
-    minimum: float
-    maximum: float
-    average: float
-
-    def value(self, statistic: Statistic) -> float:
-        return {
-            Statistic.AVERAGE: self.average,
-            Statistic.MINIMUM: self.minimum,
-            Statistic.MAXIMUM: self.maximum,
-            Statistic.SUM: self.sum,
-            Statistic.SAMPLE_COUNT: float(self.sample_count),
-        }[statistic]
 
 
 def _view(row: MetricAlarm) -> MetricAlarmView:
@@ -309,7 +173,8 @@ def _decide(row: MetricAlarm, points: Sequence[Datapoint], end: datetime) -> tup
     statistic, comparison = Statistic(row.statistic), Comparison(row.comparison)
     missing_rule = TreatMissingData(row.treat_missing_data)
     values = np.array([p.value(statistic) for p in points], dtype=np.float64)
-    breaching = int(comparison.breaches(values, row.threshold).sum())
+    with np.errstate(invalid="ignore"):
+        breaching = int(comparison.breaches(values, row.threshold).sum())
     absent = count - len(points)
     window = (
         f"the last {count} period(s) of {row.period_seconds} s up to {end.isoformat().replace('+00:00', 'Z')}"

@@ -17,20 +17,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from modelwatch.errors import NotFoundError, ValidationError
+from modelwatch.service.alert_schemas import (
+    DEFAULT_ALERT_NAME,
+    DEFAULT_DATAPOINTS_TO_ALERT,
+    DEFAULT_EVALUATION_PERIOD,
+    AlertStatus,
+    EventKind,
+    MonitoringAlertUpdate,
+    MonitoringAlertView,
+    OpenAlert,
+    Source,
+)
 from modelwatch.service.lookup import by_name
 from modelwatch.service.models import AlertEvent, Execution, MetricAlarm, MonitoringAlert, Schedule, utcnow
-from modelwatch.service.notifications import EventKind, Source, record_event
+from modelwatch.service.notifications import record_event
 from modelwatch.service.paging import MAX_RESULTS
-from modelwatch.service.schemas import NAME_PATTERN, ExecutionStatus, Page
+from modelwatch.service.schemas import ExecutionStatus, Page
 
 __all__ = [
     "DEFAULT_ALERT_NAME",
@@ -52,50 +61,7 @@ __all__ = [
 ]
 
 KIND = "monitoring alert"
-DEFAULT_ALERT_NAME = "monitoring-alert"
-"""The name of each schedule's alert (SageMaker's own default name is not documented)."""
-DEFAULT_DATAPOINTS_TO_ALERT = 1
-DEFAULT_EVALUATION_PERIOD = 1
-"""By default one execution with violations raises the alert, and the next one without clears it."""
-
 _VERDICTS = (ExecutionStatus.COMPLETED.value, ExecutionStatus.COMPLETED_WITH_VIOLATIONS.value)
-ChannelName = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
-Reminder = Annotated[int, Field(ge=60, le=30 * 86_400, description="Seconds between reminders.")]
-
-
-class AlertStatus(StrEnum):
-    IN_ALERT = "InAlert"
-    OK = "OK"
-
-
-class MonitoringAlertUpdate(BaseModel):
-    """``UpdateMonitoringAlert``: the fields given change, the others stay. ``reminder_seconds: null``
-    turns reminders off."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    datapoints_to_alert: int | None = Field(default=None, ge=1, le=100)
-    evaluation_period: int | None = Field(default=None, ge=1, le=100)
-    channels: list[ChannelName] | None = Field(default=None, max_length=10)
-    reminder_seconds: Reminder | None = None
-    dashboard_indicator: bool | None = None
-
-
-class MonitoringAlertView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    schedule_name: str
-    name: str
-    alert_status: AlertStatus
-    datapoints_to_alert: int
-    evaluation_period: int
-    channels: list[str]
-    reminder_seconds: int | None
-    dashboard_indicator: bool
-    status_changed_at: datetime | None
-    last_notified_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
 
 
 def _view(row: MonitoringAlert) -> MonitoringAlertView:
@@ -351,21 +317,6 @@ def alerts_using_channel(session: Session, channel: str) -> list[str]:
 
 
 # -- what the dashboard shows --------------------------------------------------------------------
-
-
-class OpenAlert(BaseModel):
-    """An alert that is firing, or (in a metric's history) one that changed state."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: Source
-    name: str
-    endpoint_name: str | None
-    schedule_name: str | None
-    metric_name: str | None
-    state: str
-    reason: str | None
-    since: datetime | None
 
 
 def list_open_alerts(session: Session) -> list[OpenAlert]:

@@ -30,25 +30,33 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
-from enum import StrEnum
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from modelwatch import __version__
 from modelwatch.errors import ConflictError, ValidationError
 from modelwatch.service import channel_secrets
+from modelwatch.service.alert_schemas import (
+    ChannelKind,
+    ChannelSpec,
+    ChannelView,
+    EmailChannelSpec,
+    Message,
+    SlackChannelSpec,
+    SmtpSecurity,
+    WebhookChannelSpec,
+)
 from modelwatch.service.channel_secrets import MASK
 from modelwatch.service.lookup import by_name, ensure_new_name
 from modelwatch.service.models import NotificationChannel
 from modelwatch.service.paging import page
-from modelwatch.service.schemas import NAME_PATTERN, Page
+from modelwatch.service.schemas import Page
 from modelwatch.service.secrets import seal, unseal
 
 __all__ = [
@@ -79,103 +87,6 @@ SIGNATURE_HEADER = "X-Modelwatch-Signature"
 DELIVERY_HEADER = "X-Modelwatch-Delivery"
 _USER_AGENT = f"modelwatch/{__version__}"
 
-Name = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
-
-
-def _check_url(url: str) -> str:
-    """An http(s) URL with a host (and a valid port, if any), in printable ASCII."""
-    try:
-        parts = urlsplit(url)
-        _ = parts.port
-    except ValueError as error:
-        raise ValueError(f"not a valid URL: {error}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    return url
-
-
-HttpUrl = Annotated[
-    str,
-    Field(
-        min_length=8, max_length=1024, pattern=r"^https?://[\x21-\x7e]+$", description="http(s) URL (ASCII)."
-    ),
-    AfterValidator(_check_url),
-]
-_ADDRESS = r"^[^\s@<>,\x00-\x1f\x7f]+@[^\s@<>,\x00-\x1f\x7f]+$"
-Text = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-
-class ChannelKind(StrEnum):
-    WEBHOOK = "webhook"
-    SLACK = "slack"
-    EMAIL = "email"
-
-
-class SmtpSecurity(StrEnum):
-    NONE = "none"
-    STARTTLS = "starttls"
-    SSL = "ssl"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _ChannelCommon(_Model):
-    name: Name
-    enabled: bool = True
-    max_attempts: int = Field(default=5, ge=1, le=10, description="Attempts per message, the first included.")
-    retry_seconds: float = Field(
-        default=30.0, ge=0.01, le=3600, description="Wait before the first retry; doubled after each."
-    )
-    timeout_seconds: float = Field(default=5.0, ge=0.1, le=30, description="Bound of one attempt.")
-
-
-class WebhookChannelSpec(_ChannelCommon):
-    """A JSON POST of each message to ``url``, signed with ``secret`` when given."""
-
-    kind: Literal["webhook"] = "webhook"
-    url: HttpUrl
-    headers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")], Text] = Field(
-        default_factory=dict, max_length=20, description="Extra request headers."
-    )
-    secret: str | None = Field(
-        default=None, min_length=1, max_length=1024, description="HMAC-SHA256 key of the signature header."
-    )
-
-
-class SlackChannelSpec(_ChannelCommon):
-    """A Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat, ...): ``{"text": ...}``."""
-
-    kind: Literal["slack"] = "slack"
-    url: HttpUrl = Field(description="The incoming webhook URL (a secret: views show its host only).")
-
-
-class EmailChannelSpec(_ChannelCommon):
-    """Email over SMTP to ``recipients``."""
-
-    kind: Literal["email"] = "email"
-    host: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.:\[\]-]+$")]
-    port: int | None = Field(
-        default=None, ge=1, le=65535, description="Default 25, 587 (starttls), 465 (ssl)."
-    )
-    security: SmtpSecurity = SmtpSecurity.STARTTLS
-    username: Text | None = None
-    password: str | None = Field(default=None, min_length=1, max_length=1024)
-    sender: Annotated[str, Field(min_length=3, max_length=255, pattern=_ADDRESS)]
-    recipients: list[Annotated[str, Field(min_length=3, max_length=255, pattern=_ADDRESS)]] = Field(
-        min_length=1, max_length=50
-    )
-    subject_prefix: str = Field(default="[modelwatch]", max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")
-
-    @property
-    def resolved_port(self) -> int:
-        default = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.SSL: 465}[self.security]
-        return self.port or default
-
-
-ChannelSpec = Annotated[WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec, Field(discriminator="kind")]
-"""What a channel is: one of the three kinds, told apart by ``kind``."""
 
 _SPEC: TypeAdapter[WebhookChannelSpec | SlackChannelSpec | EmailChannelSpec] = TypeAdapter(ChannelSpec)
 _SECRET_FIELD = {ChannelKind.WEBHOOK: "secret", ChannelKind.SLACK: "url", ChannelKind.EMAIL: "password"}
@@ -183,36 +94,6 @@ _SECRET_FIELD = {ChannelKind.WEBHOOK: "secret", ChannelKind.SLACK: "url", Channe
 _COMMON = frozenset({"name", "enabled", "kind"})
 _SEALED = "sealed"
 """The key of ``config`` that holds the sealed JSON of the channel's secrets."""
-
-
-class ChannelView(_Model):
-    name: str
-    kind: ChannelKind
-    enabled: bool
-    config: dict[str, Any] = Field(
-        description="The kind's settings; each secret that is set shows as *** (docs/alerts.md#secrets)."
-    )
-    has_secret: bool = Field(
-        description="Whether any secret is set (HMAC key, header value, URL credentials, Slack URL, password)"
-    )
-    created_at: datetime
-    updated_at: datetime
-
-
-class Message(_Model):
-    """What every channel sends: one state change or reminder of a monitoring alert or metric alarm."""
-
-    source: Literal["MonitoringAlert", "MetricAlarm"]
-    event: Literal["StateChange", "Reminder"]
-    name: str = Field(description="The alert's or alarm's name.")
-    schedule_name: str | None = None
-    endpoint_name: str | None = None
-    state: str = Field(description="InAlert | OK (alerts); ALARM | OK | INSUFFICIENT_DATA (alarms).")
-    previous_state: str | None = None
-    reason: str | None = None
-    execution_id: int | None = None
-    time: datetime = Field(description="When the state changed, or when the reminder was due.")
-    notification_id: int | None = Field(default=None, description="Unique per message and channel.")
 
 
 @dataclass(frozen=True)

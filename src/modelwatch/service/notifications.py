@@ -26,16 +26,22 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from modelwatch.errors import ModelwatchError
 from modelwatch.service import channels
-from modelwatch.service.channels import Delivery, Message
+from modelwatch.service.alert_schemas import (
+    EventKind,
+    HistoryView,
+    Message,
+    NotificationStatus,
+    Outcome,
+    Source,
+)
+from modelwatch.service.channels import Delivery
 from modelwatch.service.db import Database
 from modelwatch.service.models import AlertEvent, Notification, NotificationChannel, utcnow
 from modelwatch.service.paging import page
@@ -64,52 +70,6 @@ MAX_BACKOFF = timedelta(hours=6)
 Sender = Callable[
     [channels.WebhookChannelSpec | channels.SlackChannelSpec | channels.EmailChannelSpec, Message], Delivery
 ]
-
-
-class Source(StrEnum):
-    MONITORING_ALERT = "MonitoringAlert"
-    METRIC_ALARM = "MetricAlarm"
-
-
-class EventKind(StrEnum):
-    STATE_CHANGE = "StateChange"
-    REMINDER = "Reminder"
-    NOTIFICATION_ATTEMPT = "NotificationAttempt"
-
-
-class Outcome(StrEnum):
-    DELIVERED = "Delivered"
-    RETRYING = "Retrying"
-    FAILED = "Failed"
-
-
-class NotificationStatus(StrEnum):
-    PENDING = "Pending"
-    SENDING = "Sending"
-    DELIVERED = "Delivered"
-    FAILED = "Failed"
-
-
-class HistoryView(BaseModel):
-    """One line of the alert history."""
-
-    model_config = ConfigDict(frozen=True, from_attributes=True)
-
-    id: int
-    source: Source
-    name: str
-    schedule_name: str | None
-    endpoint_name: str | None
-    event: EventKind
-    status: str
-    previous_status: str | None
-    reason: str | None
-    execution_id: int | None
-    channel_name: str | None
-    attempt: int | None
-    outcome: Outcome | None
-    error: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True)

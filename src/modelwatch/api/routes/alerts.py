@@ -6,22 +6,25 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import BaseModel
 
 from modelwatch.api.deps import MaxResults, NameFilter, NameInPath, NextToken, SessionDep
 from modelwatch.api.errors import responses
 from modelwatch.api.models import UtcDateTime
 from modelwatch.service import alarms, alerts, channels, notifications
-from modelwatch.service.alarms import (
+from modelwatch.service.alert_schemas import (
     AlarmState,
-    Datapoint,
+    ChannelSpec,
+    ChannelView,
+    EventKind,
+    HistoryView,
     MetricAlarmSpec,
     MetricAlarmUpdate,
     MetricAlarmView,
+    MetricStatistics,
+    MonitoringAlertUpdate,
+    MonitoringAlertView,
+    Source,
 )
-from modelwatch.service.alerts import MonitoringAlertUpdate, MonitoringAlertView
-from modelwatch.service.channels import ChannelSpec, ChannelView
-from modelwatch.service.notifications import EventKind, HistoryView, Source
 from modelwatch.service.schemas import NAME_PATTERN, Page
 
 __all__ = ["MetricStatistics", "router"]
@@ -44,10 +47,6 @@ StatusQuery = Annotated[
 NamePrefix = Annotated[
     str | None, Query(max_length=63, pattern=r"^[a-zA-Z0-9-]*$", description="Only names that start so.")
 ]
-
-
-class MetricStatistics(BaseModel):
-    datapoints: list[Datapoint]
 
 
 # -- monitoring alerts ----------------------------------------------------------------------------
