@@ -24,10 +24,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from ui_data import ENDPOINT, SCHEDULE, Demo, build
 
 from modelwatch.api import create_app
+from modelwatch.reports import write_report
 from modelwatch.service import tokens
 from modelwatch.service.db import Database, open_database
 from modelwatch.settings import get_settings
-from modelwatch.ui import write_report
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

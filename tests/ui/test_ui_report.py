@@ -9,8 +9,8 @@ import httpx
 import pytest
 from ui_data import EVIL_DESCRIPTION, EVIL_FEATURE, Demo, figures
 
-from modelwatch.ui import write_report
-from modelwatch.ui.static import plotly_js
+from modelwatch.reports import write_report
+from modelwatch.reports.assets import plotly_js
 
 pytestmark = pytest.mark.anyio
 

@@ -16,15 +16,15 @@ from ui_data import EVIL_FEATURE, SCHEDULE, T0, build, tables, write_execution_f
 
 from modelwatch.analysis.profile import profile_table
 from modelwatch.formats import statistics_to_json
+from modelwatch.reports.files import read_json_file, without_sketch_data
+from modelwatch.reports.results import load_results
 from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import open_database
 from modelwatch.service.executions import claim_executions, finish_execution
 from modelwatch.service.metrics import record_metrics
 from modelwatch.service.models import Execution
 from modelwatch.service.schemas import EndpointSpec, ExecutionStatus, ScheduleSpec
-from modelwatch.ui.files import read_json_file, without_sketch_data
 from modelwatch.ui.overview import load_overview
-from modelwatch.ui.results import load_results
 
 
 def _results(tmp_path: Path):

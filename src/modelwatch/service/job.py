@@ -96,7 +96,7 @@ def _environment(job: JobSpec) -> dict[str, str]:
 
 def _write_report(job: JobSpec, outcome: JobOutcome) -> None:
     """``report.html`` beside the results; a report that cannot be written never fails the execution."""
-    from modelwatch.ui import write_report
+    from modelwatch.reports import write_report
 
     definition = job.definition
     clarify = job.monitoring_type in ("ModelBias", "ModelExplainability")

@@ -1,8 +1,8 @@
 """The dashboard: server-rendered pages over the service layer (Jinja2, plotly's bundled JS, no
-network needed), and each execution's self-contained ``report.html``. See docs/dashboard.md.
+network needed). Each execution's self-contained ``report.html`` is built by ``modelwatch.reports``;
+its names are re-exported here. See docs/dashboard.md.
 
-The names are imported on first use, so that the job process can write a report without loading
-the web framework.
+The names are imported on first use, so that importing the package loads no web framework.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ __all__ = ["UI_PREFIX", "ExecutionResults", "install_ui", "load_results", "rende
 _HOMES = {
     "UI_PREFIX": "modelwatch.ui.paths",
     "install_ui": "modelwatch.ui.mount",
-    "ExecutionResults": "modelwatch.ui.results",
-    "load_results": "modelwatch.ui.results",
-    "render_report": "modelwatch.ui.report",
-    "write_report": "modelwatch.ui.report",
+    "ExecutionResults": "modelwatch.reports.results",
+    "load_results": "modelwatch.reports.results",
+    "render_report": "modelwatch.reports.report",
+    "write_report": "modelwatch.reports.report",
 }
 
 

@@ -18,10 +18,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from modelwatch.reports.charts import sparkline_points
 from modelwatch.service.models import Endpoint, Execution, Metric, Schedule
 from modelwatch.service.schemas import ExecutionStatus, MonitoringType
 from modelwatch.ui.alerts_slot import AlertView, open_alerts
-from modelwatch.ui.charts import sparkline_points
 
 __all__ = [
     "HEALTH",

@@ -1,6 +1,6 @@
-"""The dashboard's static files: its own ``app.js`` / ``app.css`` and plotly.js as bundled with the
-plotly Python package (so that charts work without internet). Each URL carries a version or content
-hash, so browsers may cache the files for a year."""
+"""The dashboard's static files: ``app.js`` / ``app.css`` and plotly.js as bundled with the plotly
+Python package (read by ``modelwatch.reports.assets``, so that charts work without internet). Each
+URL carries a version or content hash, so browsers may cache the files for a year."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 from functools import cache, cached_property
-from importlib.resources import files
 
 from plotly.offline import get_plotlyjs_version
+
+from modelwatch.reports.assets import app_css, app_js, plotly_js
 
 __all__ = [
     "APP_CSS_PATH",
@@ -38,26 +39,6 @@ class StaticFile:
 def _file(text: str, media_type: str) -> StaticFile:
     body = text.encode()
     return StaticFile(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
-
-
-def _package_text(name: str) -> str:
-    return files("modelwatch.ui").joinpath("static", name).read_text("utf-8")
-
-
-@cache
-def plotly_js() -> str:
-    """plotly.min.js from the plotly package (no network)."""
-    return files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
-
-
-@cache
-def app_js() -> str:
-    return _package_text("app.js")
-
-
-@cache
-def app_css() -> str:
-    return _package_text("app.css")
 
 
 def _hash(text: str) -> str:

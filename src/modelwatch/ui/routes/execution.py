@@ -7,16 +7,16 @@ from fastapi import APIRouter, Request, Response
 from modelwatch.api.deps import transaction
 from modelwatch.api.files import EXECUTION_FILES, LOG_FILE, existing_files, file_response
 from modelwatch.io.storage import join_uri
+from modelwatch.reports.files import read_file_bytes, read_text_tail
+from modelwatch.reports.report import REPORT_FILE, REPORT_HEADERS
+from modelwatch.reports.results import load_results
 from modelwatch.service import executions
 from modelwatch.service.models import utcnow
 from modelwatch.service.schemas import ExecutionView
 from modelwatch.ui.auth import require_viewer
 from modelwatch.ui.errors import PageError, PageRoute
-from modelwatch.ui.files import read_file_bytes, read_text_tail
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
-from modelwatch.ui.report import REPORT_FILE, REPORT_HEADERS
-from modelwatch.ui.results import load_results
 from modelwatch.ui.routes.common import checked_form, execution_id, redirect, run_sync
 
 __all__ = ["FILES", "router"]

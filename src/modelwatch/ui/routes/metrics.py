@@ -14,18 +14,18 @@ from fastapi import APIRouter, Request, Response
 
 from modelwatch.api.deps import transaction
 from modelwatch.errors import NotFoundError
+from modelwatch.reports.charts import time_series_figure
+from modelwatch.reports.files import read_json_file
+from modelwatch.reports.thresholds import Thresholds
 from modelwatch.service import schedules
 from modelwatch.service.metrics import list_metric_names, query_metric
 from modelwatch.service.models import Execution, utcnow
 from modelwatch.ui.alerts_slot import alert_history
 from modelwatch.ui.auth import require_viewer
-from modelwatch.ui.charts import time_series_figure
 from modelwatch.ui.errors import PageRoute
-from modelwatch.ui.files import read_json_file
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes.common import int_param, name_param
-from modelwatch.ui.thresholds import Thresholds
 
 __all__ = ["router"]
 

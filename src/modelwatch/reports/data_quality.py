@@ -18,7 +18,7 @@ import numpy as np
 from modelwatch.checks.config import CategoricalDriftMethod, NumericDriftMethod, resolve_config
 from modelwatch.errors import ModelwatchError
 from modelwatch.formats.constraints import Constraints
-from modelwatch.ui import charts
+from modelwatch.reports import charts
 
 __all__ = [
     "DataQualityResults",

@@ -16,10 +16,16 @@ from typing import Any
 from modelwatch.errors import FormatError
 from modelwatch.formats.constraints import Constraints, constraints_from_json
 from modelwatch.io.storage import join_uri
-from modelwatch.ui.clarify import BiasGroup, ExplanationLabel, bias_groups, explanation_labels, is_analysis
-from modelwatch.ui.data_quality import DataQualityResults, ViolationRow, data_quality_results
-from modelwatch.ui.files import read_json_file
-from modelwatch.ui.model_quality import ModelQualityResults, metrics_block, model_quality_results
+from modelwatch.reports.clarify import (
+    BiasGroup,
+    ExplanationLabel,
+    bias_groups,
+    explanation_labels,
+    is_analysis,
+)
+from modelwatch.reports.data_quality import DataQualityResults, ViolationRow, data_quality_results
+from modelwatch.reports.files import read_json_file
+from modelwatch.reports.model_quality import ModelQualityResults, metrics_block, model_quality_results
 
 __all__ = ["ExecutionResults", "load_results"]
 

@@ -15,8 +15,8 @@ from typing import Any
 from modelwatch.checks.config import resolve_config
 from modelwatch.errors import ModelwatchError
 from modelwatch.formats.constraints import Constraints, constraints_from_json
-from modelwatch.ui.data_quality import number
-from modelwatch.ui.model_quality import metrics_block
+from modelwatch.reports.data_quality import number
+from modelwatch.reports.model_quality import metrics_block
 
 __all__ = ["Thresholds"]
 

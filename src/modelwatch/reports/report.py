@@ -6,15 +6,14 @@ render the template partial ``_results.html``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from markupsafe import Markup
 
 from modelwatch.io.storage import join_uri, write_text
-from modelwatch.service.models import utcnow
-from modelwatch.ui.render import render_template
-from modelwatch.ui.results import ExecutionResults, load_results
-from modelwatch.ui.static import app_css, app_js, plotly_js
+from modelwatch.reports.assets import app_css, app_js, plotly_js
+from modelwatch.reports.render import render_template
+from modelwatch.reports.results import ExecutionResults, load_results
 
 __all__ = ["REPORT_FILE", "REPORT_HEADERS", "render_report", "write_report"]
 
@@ -49,7 +48,7 @@ def render_report(
             "details": dict(details or {}),
             "results": results,
             "problems": list(results.problems),
-            "generated_at": generated_at or utcnow(),
+            "generated_at": generated_at or datetime.now(UTC),
             "inline_css": Markup(app_css().replace("</style", "<\\/style")),
             "inline_plotly": _inline_script(plotly_js()),
             "inline_app": _inline_script(app_js()),

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelwatch.ui import charts
-from modelwatch.ui.data_quality import number
+from modelwatch.reports import charts
+from modelwatch.reports.data_quality import number
 
 __all__ = ["ModelQualityResults", "QualityMetric", "metrics_block", "model_quality_results"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelwatch.ui import charts
-from modelwatch.ui.data_quality import number
+from modelwatch.reports import charts
+from modelwatch.reports.data_quality import number
 
 __all__ = ["BiasGroup", "BiasMetric", "ExplanationLabel", "bias_groups", "explanation_labels", "is_analysis"]
 
