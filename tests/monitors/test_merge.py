@@ -16,10 +16,10 @@ import pytest
 from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.capture.record import build_record, record_line
 from modelwatch.errors import ConfigurationError, DataError
+from modelwatch.io import capture_columns as capture_columns_module
 from modelwatch.io.ground_truth import ground_truth_prefix, write_ground_truth
 from modelwatch.io.payload_fields import extract_field
 from modelwatch.io.storage import join_uri, list_files, read_text, write_text
-from modelwatch.monitors import merge as merge_module
 from modelwatch.monitors.merge import MergeResult, merge_window
 
 GOLDEN_CAPTURE = Path(__file__).parents[1] / "golden" / "sagemaker-sdk" / "monitor" / "capture.jsonl"
@@ -365,14 +365,14 @@ def test_the_arrow_path_and_the_reference_path_agree(tmp_path: Path, monkeypatch
     prefix = ground_truth_prefix(str(tmp_path), "ep")
     labels_at(prefix, HOUR, [(event_id, str(rng.randint(0, 1))) for event_id in ids[::2]] + [("torn", "1")])
     fast_calls: list[bool] = []
-    reference = merge_module._cut_capture_fast
+    reference = capture_columns_module._cut_capture_fast
 
     def spy(*args: Any) -> Any:
         cut = reference(*args)
         fast_calls.append(cut is not None)
         return cut
 
-    monkeypatch.setattr(merge_module, "_cut_capture_fast", spy)
+    monkeypatch.setattr(capture_columns_module, "_cut_capture_fast", spy)
     write_file(tmp_path / "capture", HOUR, [*text, torn])
     fast = merge(tmp_path, output_uri=str(tmp_path / "fast"), include_input=True)
     write_file(tmp_path / "capture", HOUR, [*text[:100], "\n", *text[100:], torn])  # a blank line

@@ -14,7 +14,8 @@ from modelwatch.errors import ConfigurationError, DataError
 from modelwatch.io.ground_truth import write_ground_truth
 from modelwatch.io.payload_fields import extract_field
 from modelwatch.io.storage import read_text
-from modelwatch.monitors.merge import MergeResult, merge_batch_transform
+from modelwatch.monitors.merge import MergeResult
+from modelwatch.monitors.merge_batch import merge_batch_transform
 
 JOB_START = datetime(2024, 5, 1, 13, 10, 5, tzinfo=UTC)
 HOUR = JOB_START.replace(minute=0, second=0)

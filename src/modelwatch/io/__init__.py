@@ -13,6 +13,8 @@ _MODULES = {
     "read_capture": "capture",
     "CaptureTable": "capture_table",
     "capture_batches": "capture_table",
+    "CaptureColumns": "capture_columns",
+    "read_capture_columns": "capture_columns",
     "Dataset": "datasets",
     "DatasetFormat": "datasets",
     "infer_format": "datasets",
@@ -22,6 +24,7 @@ _MODULES = {
     "read_ground_truth": "ground_truth",
     "write_ground_truth": "ground_truth",
     "hour_files": "hours",
+    "write_lines_by_hour": "hourly_lines",
     "DatasetPart": "parts",
     "plan_parts": "parts",
     "exists": "storage",
@@ -33,6 +36,9 @@ _MODULES = {
     "read_text": "storage",
     "write_bytes": "storage",
     "write_text": "storage",
+    "read_transform_output": "transform_output",
+    "read_transform_outputs": "transform_output",
+    "transform_output_files": "transform_output",
 }
 
 __all__ = sorted(_MODULES)

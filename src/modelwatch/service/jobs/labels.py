@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from modelwatch.errors import EmptyDatasetError, ModelwatchError
 from modelwatch.io.storage import join_uri, write_text
-from modelwatch.monitors.merge import MergeResult, merge_batch_transform, merge_window
+from modelwatch.monitors.merge import MergeResult, merge_window
+from modelwatch.monitors.merge_batch import merge_batch_transform
 from modelwatch.service.jobs import JobOutcome
 from modelwatch.service.jobs.inputs import format_of, parse_time
 from modelwatch.service.jobspec import JobSpec
