@@ -230,7 +230,9 @@ def test_upstream_url_splits_what_a_connection_needs(
     assert (parsed.host, parsed.port, parsed.host_header, parsed.path) == (host, port, host_header, path)
 
 
-@pytest.mark.parametrize("url", ["ftp://x/", "http://", "127.0.0.1:8080", "http://x:99999/", "http://x:port/"])
+@pytest.mark.parametrize(
+    "url", ["ftp://x/", "http://", "127.0.0.1:8080", "http://x:99999/", "http://x:port/"]
+)
 def test_upstream_url_refuses_what_is_not_an_http_url(url: str) -> None:
     with pytest.raises(ValueError, match="http:// or https://"):
         UpstreamURL.parse(url)
