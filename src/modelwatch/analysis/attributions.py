@@ -267,7 +267,7 @@ class _Runner:
             return
         rows, n = self.buffer, self.buffered
         self.buffer, self.buffered = [], 0
-        batch = np.concatenate([row.model.batch for row in rows])  # type: ignore[misc]
+        batch = np.concatenate([row.model.batch for row in rows])
         if self.model.submit is not None:
             self.pending.append((rows, self.model.start(batch), n))
         else:
@@ -278,7 +278,8 @@ class _Runner:
         out = self.model.check(pending.result(), n)
         offset = 0
         for row in rows:
-            size = len(row.model.batch)  # type: ignore[arg-type]
+            assert row.model.batch is not None  # set when the row was buffered (see _start)
+            size = len(row.model.batch)
             row.model.out = out[offset : offset + size]
             offset += size
             phi[row.index] = _finish(row.explainer)

@@ -184,8 +184,8 @@ class BiasCounts:
         wanted = [c for c in spec.role_columns() if c in names]
         ft_names = [c for c in (spec.ft_features or ()) if c in names]
         parsed = {name: parse_column(batch.column(name)) for name in dict.fromkeys(wanted + ft_names)}
-        for name, p in parsed.items():
-            self.columns.setdefault(name, ColumnState()).update(p)
+        for name, column in parsed.items():
+            self.columns.setdefault(name, ColumnState()).update(column)
         self.present |= set(parsed)
         self.missing |= {name for name, _ in spec.facets if name not in names}
         y = membership_codes(parsed[spec.label], spec.label_values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 import datasketches
 import numpy as np
@@ -120,11 +121,11 @@ class Categorical:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Categorical:
+    def from_dict(cls, data: dict[str, Any]) -> Categorical:
         return cls(
-            int(data["capacity"]),  # type: ignore[arg-type]
+            int(data["capacity"]),
             pa.array(data["values"], pa.string()),
             np.asarray(data["counts"], dtype=np.int64),
-            int(data["other"]),  # type: ignore[arg-type]
-            datasketches.hll_sketch.deserialize(base64.b64decode(data["hll"])),  # type: ignore[arg-type]
+            int(data["other"]),
+            datasketches.hll_sketch.deserialize(base64.b64decode(data["hll"])),
         )

@@ -19,6 +19,7 @@ import math
 import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -192,7 +193,7 @@ class KLLSketch:
         """Weighted rank of each point: total weight of items ``<=`` (inclusive) or ``<`` the point."""
         values, weights = self.weighted_items()
         cumulative = np.concatenate(([0], np.cumsum(weights)))
-        side = "right" if inclusive else "left"
+        side: Literal["left", "right"] = "right" if inclusive else "left"
         return cumulative[np.searchsorted(values, np.asarray(points, dtype=np.float64), side=side)]
 
     def buckets(self, minimum: float, maximum: float, n: int = 10) -> list[tuple[float, float, float]]:

@@ -77,5 +77,5 @@ def ndcg(baseline: Mapping[str, float], current: Mapping[str, float]) -> float:
 def _value(value: object) -> float:
     if value is None:
         return 0.0
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]  # a JSON number or numeric string; float() rejects others
     return 0.0 if math.isnan(number) else number

@@ -109,6 +109,9 @@ def fit_calibration(scores: ArrayLike, labels: ArrayLike, *, max_bins: int = 100
     distinct, inverse = np.unique(s, return_inverse=True)
     counts = np.bincount(inverse).astype(np.float64)
     positives = np.bincount(inverse, weights=y.astype(np.float64))
+    x: np.ndarray
+    w: np.ndarray  # bincount with weights gives floats (numpy's stubs say integers)
+    pos: np.ndarray
     if len(distinct) > max_bins:
         first_rank = np.cumsum(counts) - counts
         group = np.minimum((first_rank * max_bins // len(s)).astype(np.int64), max_bins - 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -173,19 +174,19 @@ class ColumnProfile:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> ColumnProfile:
+    def from_dict(cls, data: dict[str, Any]) -> ColumnProfile:
         categorical = data["categorical"]
         return cls(
             name=str(data["name"]),
-            count=int(data["count"]),  # type: ignore[arg-type]
-            present=int(data["present"]),  # type: ignore[arg-type]
-            integral=int(data["integral"]),  # type: ignore[arg-type]
-            fractional=int(data["fractional"]),  # type: ignore[arg-type]
-            moments=Moments.from_dict(data["moments"]),  # type: ignore[arg-type]
+            count=int(data["count"]),
+            present=int(data["present"]),
+            integral=int(data["integral"]),
+            fractional=int(data["fractional"]),
+            moments=Moments.from_dict(data["moments"]),
             sketch=KLLSketch.from_bytes(base64.b64decode(str(data["sketch"]))),
-            categorical=None if categorical is None else Categorical.from_dict(categorical),  # type: ignore[arg-type]
+            categorical=None if categorical is None else Categorical.from_dict(categorical),
             categorical_complete=bool(data["categorical_complete"]),
-            top_values=int(data["top_values"]),  # type: ignore[arg-type]
+            top_values=int(data["top_values"]),
         )
 
 
@@ -224,9 +225,9 @@ class DatasetProfile:
         return {"item_count": self.item_count, "columns": [c.to_dict() for c in self.columns]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> DatasetProfile:
-        columns = [ColumnProfile.from_dict(c) for c in data["columns"]]  # type: ignore[attr-defined]
-        return cls(columns, int(data["item_count"]))  # type: ignore[arg-type]
+    def from_dict(cls, data: dict[str, Any]) -> DatasetProfile:
+        columns = [ColumnProfile.from_dict(c) for c in data["columns"]]
+        return cls(columns, int(data["item_count"]))
 
 
 def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -112,7 +112,11 @@ def _std(values: np.ndarray, records: int) -> float:
 
 def _encode(array: np.ndarray) -> dict[str, Any]:
     data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-    return {"dtype": array.dtype.str[1:], "shape": list(array.shape), "data": base64.b64encode(data).decode()}
+    return {
+        "dtype": array.dtype.str[1:],
+        "shape": list(array.shape),
+        "data": base64.b64encode(data.tobytes()).decode(),
+    }
 
 
 def _decode(data: dict[str, Any]) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -27,7 +27,7 @@ __all__ = [
 
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$"
 
-ArrayLike = np.ndarray | pa.Array | pa.ChunkedArray | Sequence[Any]
+ArrayLike: TypeAlias = np.ndarray | pa.Array | pa.ChunkedArray | Sequence[Any]
 
 
 @dataclass(frozen=True)

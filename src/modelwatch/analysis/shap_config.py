@@ -228,7 +228,7 @@ class ShapConfig:
             baseline=None if baseline is None else _baseline(baseline),
             num_clusters=_opt_int(obj, "num_clusters", 1),
             num_samples=_opt_int(obj, "num_samples", 1),
-            agg_method=AggMethod.MEAN_ABS if agg is None else agg,  # type: ignore[arg-type]
+            agg_method=AggMethod.MEAN_ABS if agg is None else agg,  # type: ignore[arg-type]  # __post_init__ converts and checks it
             use_logit=_bool(obj.get("use_logit", False), "use_logit"),
             save_local_shap_values=_bool(obj.get("save_local_shap_values", True), "save_local_shap_values"),
             seed=_opt_int(obj, "seed", 0),
