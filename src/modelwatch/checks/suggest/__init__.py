@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from modelwatch.checks.suggest.completeness import CompletenessRule
 from modelwatch.checks.suggest.domains import DomainsRule
@@ -58,7 +59,9 @@ def suggest_feature(
     for rule in rules:
         if rule.applies(feature, item_count):
             suggestion = rule.propose(feature, item_count)
-            constraint = replace(constraint, **{suggestion.field: suggestion.value})
+            # the field's value type is the rule's to match (Suggestion pairs a field with its value)
+            changes: dict[str, Any] = {suggestion.field: suggestion.value}
+            constraint = replace(constraint, **changes)
     return constraint
 
 

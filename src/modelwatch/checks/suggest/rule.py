@@ -25,7 +25,10 @@ class Suggestion:
 class SuggestionRule(Protocol):
     """One rule: ``applies`` decides from the profile alone, ``propose`` builds the constraint."""
 
-    description: str
+    @property
+    def description(self) -> str:
+        """What the rule proposes, in words (read-only: the rules are frozen dataclasses)."""
+        ...
 
     def applies(self, feature: FeatureStatistics, item_count: int) -> bool:
         """Whether the rule has something to propose for ``feature``."""
