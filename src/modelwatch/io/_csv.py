@@ -305,5 +305,5 @@ def csv_range_batches(file: str, columns: list[str], start: int, end: int) -> It
     ``end`` ends one (see :func:`line_starts`): one part of a file split across workers."""
     with open_random_access(file) as raw:
         window = _Window(raw, start, end - start)
-        tables = _tables(window, b"", columns, file, lambda offset: _line_of_byte(file, start + offset))  # type: ignore[arg-type]
+        tables = _tables(window, b"", columns, file, lambda offset: _line_of_byte(file, start + offset))
         yield from _batches(tables, columns)

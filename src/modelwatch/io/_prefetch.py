@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
-from typing import TypeVar
+from collections.abc import Generator, Iterator
+from typing import TypeVar, cast
 
 __all__ = ["prefetch"]
 
 T = TypeVar("T")
 _DONE = object()
+_Queue = queue.Queue[tuple[object, BaseException | None]]
+"""(an item or ``_DONE``, the producer's error or None)"""
 
 
-def _produce(items: Iterator[T], out: queue.Queue[object], stop: threading.Event) -> None:
+def _produce(items: Iterator[T], out: _Queue, stop: threading.Event) -> None:
     try:
         for item in items:
             while not stop.is_set():
@@ -29,9 +31,9 @@ def _produce(items: Iterator[T], out: queue.Queue[object], stop: threading.Event
         out.put((_DONE, exc))
 
 
-def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     """The items of ``items``, computed up to ``depth`` ahead in a thread; errors re-raised here."""
-    out: queue.Queue[object] = queue.Queue(maxsize=depth)
+    out: _Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     worker = threading.Thread(
         target=_produce, args=(items, out, stop), daemon=True, name="modelwatch-prefetch"
@@ -39,12 +41,12 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     worker.start()
     try:
         while True:
-            item, error = out.get()  # type: ignore[misc]
+            item, error = out.get()
             if error is not None:
                 raise error
             if item is _DONE:
                 return
-            yield item
+            yield cast(T, item)  # not _DONE, so one of ``items``
     finally:
         stop.set()
         while worker.is_alive():

@@ -297,7 +297,7 @@ def _cut_capture_slow(uri: str, data: bytes, start: datetime, end: datetime, wit
             continue
         payloads = record.get("captureData")
         payloads = payloads if isinstance(payloads, dict) else {}
-        row = [
+        row: list[object] = [
             _text(metadata.get("inferenceId")) or _text(metadata.get("eventId")),
             moment,
         ]

@@ -155,7 +155,7 @@ def open_input(uri: str) -> BinaryIO:
     with _storage_errors(uri, "open"):
         if fs.isdir(path):
             raise StorageError("cannot open: is a directory", uri=uri)
-        return fs.open(path, "rb")  # type: ignore[no-any-return]
+        return fs.open(path, "rb")
 
 
 def read_bytes(uri: str) -> bytes:
