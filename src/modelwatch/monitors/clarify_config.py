@@ -440,8 +440,8 @@ def parse_analysis_config(
         facet=_facets(obj.get("facet")),
         group_variable=_name_or_index(obj.get("group_variable"), "group_variable"),
         excluded_columns=tuple(
-            _name_or_index(c, f"excluded_columns[{i}]")
-            for i, c in enumerate(excluded)  # type: ignore[misc]
+            _name_or_index(c, f"excluded_columns[{i}]")  # type: ignore[misc]  # a null entry stays None, as ever
+            for i, c in enumerate(excluded)
         ),
         joinsource_name_or_index=_name_or_index(
             obj.get("joinsource_name_or_index"), "joinsource_name_or_index"

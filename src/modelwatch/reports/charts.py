@@ -179,13 +179,14 @@ def confusion_matrix_figure(labels: Sequence[str], counts: Sequence[Sequence[flo
 
 
 def curve_figure(
-    curves: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    curves: Sequence[tuple[str, Sequence[float | None], Sequence[float | None]]],
     *,
     x_title: str,
     y_title: str,
     diagonal: bool = False,
 ) -> Figure:
-    """Lines (ROC or precision–recall), e.g. ``[("current", xs, ys), ("baseline", xs, ys)]``."""
+    """Lines (ROC or precision–recall), e.g. ``[("current", xs, ys), ("baseline", xs, ys)]``; a None
+    (a value that is not a number) leaves a gap."""
     colors = {"current": CURRENT_COLOR, "baseline": BASELINE_COLOR}
     data: list[dict[str, Any]] = [
         {

@@ -323,13 +323,13 @@ def _drift_rows(drift: Any, constraints: Constraints | None, problems: list[str]
 
 
 def _drift_figure(rows: Sequence[DriftRow]) -> charts.Figure | None:
-    shown = [r for r in rows if r.skipped is None and r.checked is not None]
+    shown = [(r, r.checked) for r in rows if r.skipped is None and r.checked is not None]
     if not shown:
         return None
-    methods = sorted({r.method for r in shown if r.method})
+    methods = sorted({r.method for r, _ in shown if r.method})
     title = "distance" + (f" ({', '.join(methods)})" if methods else "")
     return charts.drift_figure(
-        [r.name for r in shown], [r.checked for r in shown], [r.threshold for r in shown], title
+        [r.name for r, _ in shown], [checked for _, checked in shown], [r.threshold for r, _ in shown], title
     )
 
 

@@ -71,18 +71,18 @@ def _confusion(matrix: Any) -> charts.Figure | None:
     return charts.confusion_matrix_figure(labels, counts)
 
 
-def _curve(node: Any, x_key: str, y_key: str) -> tuple[list[float], list[float]] | None:
+def _curve(node: Any, x_key: str, y_key: str) -> tuple[list[float | None], list[float | None]] | None:
     if not isinstance(node, Mapping):
         return None
     xs, ys = node.get(x_key), node.get(y_key)
     if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys) or not xs:
         return None
-    return [number(v) for v in xs], [number(v) for v in ys]  # type: ignore[misc]
+    return [number(v) for v in xs], [number(v) for v in ys]
 
 
 def _curves(
     current: Mapping[str, Any], baseline: Mapping[str, Any] | None, key: str, x_key: str, y_key: str
-) -> list[tuple[str, list[float], list[float]]]:
+) -> list[tuple[str, list[float | None], list[float | None]]]:
     found = []
     for name, block in (("current", current), ("baseline", baseline)):
         if block is not None and (curve := _curve(block.get(key), x_key, y_key)) is not None:
