@@ -9,6 +9,8 @@ the model's output column is; the files are written in capture order (outputs fi
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -120,10 +122,14 @@ def list_baseline_jobs(
 
 
 def claim_baseline_job(session: Session, name: str, worker: str) -> bool:
-    result = session.execute(
-        sa.update(BaselineJob)
-        .where(BaselineJob.name == name, BaselineJob.claimed_by.is_(None))
-        .values(claimed_by=worker, started_at=utcnow())
+    # an UPDATE without RETURNING executes to a CursorResult, the Result that has rowcount
+    result = cast(
+        "sa.CursorResult[Any]",
+        session.execute(
+            sa.update(BaselineJob)
+            .where(BaselineJob.name == name, BaselineJob.claimed_by.is_(None))
+            .values(claimed_by=worker, started_at=utcnow())
+        ),
     )
     return result.rowcount == 1
 

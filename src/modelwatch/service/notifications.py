@@ -179,9 +179,9 @@ def list_history(
     if created_before:
         query = query.where(AlertEvent.created_at <= created_before)
     direction = sa.asc if sort_order == "Ascending" else sa.desc
-    column = AlertEvent.created_at if sort_by == "CreationTime" else AlertEvent.status
+    sort_column = AlertEvent.created_at if sort_by == "CreationTime" else AlertEvent.status
     rows, token = page(
-        session, query.order_by(direction(column), direction(AlertEvent.id)), max_results, next_token
+        session, query.order_by(direction(sort_column), direction(AlertEvent.id)), max_results, next_token
     )
     return Page[HistoryView](items=[HistoryView.model_validate(r) for r in rows], next_token=token)
 
@@ -223,10 +223,9 @@ def _claim(session: Session, now: datetime, limit: int) -> list[_Claimed]:
         .values(status=NotificationStatus.SENDING.value, claimed_at=now)
         .returning(Notification.id)
     ).all()
-    rows = session.scalars(
-        sa.select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)
+    rows = list(
+        session.scalars(sa.select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id))
     )
-    rows = list(rows)
     names = {r.channel_name for r in rows}
     found = {
         c.name: c

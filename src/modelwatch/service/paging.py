@@ -35,7 +35,7 @@ def _encode(offset: int) -> str:
 
 
 def page(
-    session: Session, query: sa.Select[tuple[T]], max_results: int, next_token: str | None
+    session: Session, query: sa.Select[T], max_results: int, next_token: str | None
 ) -> tuple[Sequence[T], str | None]:
     """Run ``query`` (already ordered) for one page: the rows and the token of the next page, if any."""
     if not 1 <= max_results <= MAX_RESULTS:

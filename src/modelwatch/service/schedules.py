@@ -216,9 +216,7 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
     session.add(row)
     session.flush()
     if window is not None:
-        create_execution(
-            session, row, now.replace(microsecond=0), window, _output_uri(spec.definition, row.name)
-        )
+        create_execution(session, row, now.replace(microsecond=0), window, _output_uri(definition, row.name))
     return _view(session, row)
 
 
