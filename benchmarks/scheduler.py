@@ -13,7 +13,7 @@ its execution's start, and one data-quality execution over an hour of 1,000,000 
    data"): the time from claim to the recorded outcome, i.e. the fixed cost of a job subprocess.
 4. **Data quality over captured traffic.** ``--records`` captured CSV records (one hour, cached under
    ``.bench/`` by ``benchmarks/capture_read.py``'s generator), profiled by the job process
-   (``python -m modelwatch.service.job``) against the baseline job (``modelwatch baseline``) over the
+   (``python -m modelwatch.jobs``) against the baseline job (``modelwatch baseline``) over the
    same rows as a plain CSV file, both as subprocesses, best of ``--repeat``; the target is within 2x.
 
 Run: ``python benchmarks/scheduler.py [--schedules 1000] [--postgres-url postgresql+psycopg://...]``
@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,9 +40,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from capture_read import ENDPOINT, HOUR, generate
 
+from modelwatch.jobs.spec import JOB_FILE, JobKind, JobSpec
 from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import Database, open_database, redacted_url
-from modelwatch.service.jobspec import JOB_FILE, JobSpec
 from modelwatch.service.models import Execution
 from modelwatch.service.runner import Runner
 from modelwatch.service.scheduler import Scheduler
@@ -160,18 +159,18 @@ def data_quality(records: int, columns: int, repeat: int, folder: Path) -> None:
         work = folder / f"job-{uuid.uuid4().hex[:8]}"
         work.mkdir()
         spec = JobSpec(
-            kind="monitoring",
+            kind=JobKind.MONITORING,
             name="bench",
             output_uri=str(work / "out"),
-            definition={"endpoint_input": {"endpoint_name": ENDPOINT}},
+            definition=JobDefinition.model_validate({"endpoint_input": {"endpoint_name": ENDPOINT}}),
             endpoint_name=ENDPOINT,
             variants=["AllTraffic"],
             capture_uri=str(capture),
             window_start=f"{HOUR:%Y-%m-%dT%H:%M:%SZ}",
             window_end=f"{HOUR + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
         )
-        (work / JOB_FILE).write_text(json.dumps(asdict(spec)))
-        job_times.append(_timed([sys.executable, "-m", "modelwatch.service.job", str(work)], env))
+        (work / JOB_FILE).write_text(spec.to_json())
+        job_times.append(_timed([sys.executable, "-m", "modelwatch.jobs", str(work)], env))
         assert json.loads((work / "result.json").read_text())["records"] == records
         base = [
             sys.executable,

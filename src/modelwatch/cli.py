@@ -249,7 +249,7 @@ def _clarify_baseline(
             )
         out.print(f"bias baseline: {bias.rows:,} rows -> {bias.analysis_uri}", highlight=False)
         return
-    from modelwatch.service.jobs.model_explainability import explain_dataset
+    from modelwatch.jobs.model_explainability import explain_dataset
 
     with _job_errors():
         result = explain_dataset(dataset, output, config, dataset_format=format, header=header)

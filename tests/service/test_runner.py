@@ -368,7 +368,7 @@ def _job_processes(server: psutil.Process) -> list[psutil.Process]:
     jobs = []
     for process in server.children(recursive=True):
         with contextlib.suppress(psutil.NoSuchProcess):
-            if "modelwatch.service.job" in process.cmdline():
+            if "modelwatch.jobs" in process.cmdline():
                 jobs.append(process)
     return jobs
 

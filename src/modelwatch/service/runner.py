@@ -1,7 +1,7 @@
 """The job runner: each execution (and baselining job) runs in its own subprocess, watched by a thread.
 
 The runner claims an execution (``Pending`` → ``InProgress``, atomically), writes its ``job.json`` into a
-work folder under ``{data_dir}/work/``, starts ``python -m modelwatch.service.job`` in a new process
+work folder under ``{data_dir}/work/``, starts ``python -m modelwatch.jobs`` in a new process
 group with stdout and stderr going to ``execution.log``, and watches it:
 
 * past the definition's ``max_runtime_seconds`` the process group is terminated (then killed) and the
@@ -38,7 +38,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +45,15 @@ import sqlalchemy as sa
 
 from modelwatch.errors import ModelwatchError
 from modelwatch.io.storage import filesystem, join_uri, write_bytes
-from modelwatch.service import jobspec as job_module
+from modelwatch.jobs import spec as job_module
+from modelwatch.jobs.definitions import (
+    MAX_RUNTIME_SECONDS,
+    BaselineDatasetFormatSpec,
+    BaselineParameters,
+    JobDefinition,
+    MonitoringType,
+)
+from modelwatch.jobs.spec import JobKind
 from modelwatch.service.baselines import claim_baseline_job, finish_baseline_job, get_baseline_job
 from modelwatch.service.db import Database
 from modelwatch.service.endpoints import get_endpoint
@@ -155,18 +162,20 @@ class Runner:
                 return False
             row = get_baseline_job(session, name)
             spec = job_module.JobSpec(
-                kind="baseline",
+                kind=JobKind.BASELINE,
                 name=row.name,
                 output_uri=row.output_uri,
-                monitoring_type=row.monitoring_type,
+                monitoring_type=MonitoringType(row.monitoring_type),
                 dataset_uri=row.dataset_uri,
-                dataset_format=row.dataset_format,
-                parameters=row.parameters or {},
+                dataset_format=BaselineDatasetFormatSpec.model_validate(row.dataset_format)
+                if row.dataset_format
+                else None,
+                parameters=BaselineParameters.model_validate(row.parameters or {}),
             )
-        return self._launch("baseline", name, spec, 86_400)
+        return self._launch("baseline", name, spec, MAX_RUNTIME_SECONDS)
 
     def _execution_spec(self, session: sa.orm.Session, row: Execution) -> tuple[job_module.JobSpec, float]:
-        definition = row.definition
+        definition = JobDefinition.model_validate(row.definition)
         capture_uri, variants = None, []
         if row.endpoint_name:
             try:
@@ -176,10 +185,10 @@ class Runner:
             except ModelwatchError:
                 pass  # the job reports the missing input
         spec = job_module.JobSpec(
-            kind="monitoring",
+            kind=JobKind.MONITORING,
             name=row.schedule_name,
             output_uri=row.output_uri,
-            monitoring_type=row.monitoring_type,
+            monitoring_type=MonitoringType(row.monitoring_type),
             definition=definition,
             execution_id=row.id,
             endpoint_name=row.endpoint_name,
@@ -188,13 +197,13 @@ class Runner:
             window_start=_format_time(row.window_start),
             window_end=_format_time(row.window_end),
             scheduled_time=_format_time(row.scheduled_time),
-            ground_truth_uri=definition.get("ground_truth_uri")
+            ground_truth_uri=definition.ground_truth_uri
             or (endpoint_ground_truth_uri(row.endpoint_name) if row.endpoint_name else None),
             merge_uri=join_uri(
-                definition.get("output_uri") or monitoring_uri(row.endpoint_name, row.schedule_name), "merge"
+                definition.output_uri or monitoring_uri(row.endpoint_name, row.schedule_name), "merge"
             ),
         )
-        return spec, float(definition.get("max_runtime_seconds", 3600))
+        return spec, float(definition.max_runtime)
 
     def _launch(self, kind: str, key: str, spec: job_module.JobSpec, max_runtime: float) -> bool:
         work = self.work_root / f"{kind}-{key}-{int(time.time() * 1000)}"
@@ -203,7 +212,7 @@ class Runner:
             self._tasks[f"{kind}:{key}"] = task
         try:
             work.mkdir(parents=True, exist_ok=True)
-            (work / job_module.JOB_FILE).write_text(json.dumps(asdict(spec)))
+            (work / job_module.JOB_FILE).write_text(spec.to_json())
         except OSError as error:
             self._finish(
                 task, ExecutionStatus.FAILED, f"cannot prepare the job's work folder {work}: {error}"
@@ -227,7 +236,7 @@ class Runner:
 
     def _supervise(self, task: _Task) -> tuple[ExecutionStatus, str | None]:
         log_file = task.work / job_module.LOG_FILE
-        command = [sys.executable, "-m", "modelwatch.service.job", str(task.work)]
+        command = [sys.executable, "-m", "modelwatch.jobs", str(task.work)]
         with open(log_file, "ab") as output:
             # the job dies with this thread (see the module docstring): it checks this pid is its parent
             process = subprocess.Popen(

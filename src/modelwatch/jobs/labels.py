@@ -11,11 +11,12 @@ import pyarrow as pa
 
 from modelwatch.errors import EmptyDatasetError, ModelwatchError
 from modelwatch.io.storage import join_uri, write_text
+from modelwatch.jobs import JobOutcome
+from modelwatch.jobs.definitions import JobDefinition
+from modelwatch.jobs.inputs import format_of, parse_time
+from modelwatch.jobs.spec import JobSpec
 from modelwatch.monitors.merge import MergeResult, merge_window
 from modelwatch.monitors.merge_batch import merge_batch_transform
-from modelwatch.service.jobs import JobOutcome
-from modelwatch.service.jobs.inputs import format_of, parse_time
-from modelwatch.service.jobspec import JobSpec
 
 __all__ = ["MERGE_SUMMARY_FILE", "labelled_window", "merge_counts"]
 
@@ -33,7 +34,7 @@ def merge_labels(job: JobSpec) -> MergeResult:
         EmptyDatasetError: the window holds no prediction (SageMaker's "Job inputs had no data").
         ModelwatchError: too few predictions have a label and ``too_few_labels`` is ``Fail``.
     """
-    definition = job.definition
+    definition = job.monitor
     if not job.ground_truth_uri:
         raise ModelwatchError("no ground_truth_uri: where are the labels?")
     start, end = parse_time(job.window_start), parse_time(job.window_end)
@@ -41,7 +42,7 @@ def merge_labels(job: JobSpec) -> MergeResult:
     until = max(until, end)
     if job.endpoint_name:
         assert job.capture_uri is not None
-        variant = (definition.get("endpoint_input") or {}).get("variant_name")
+        variant = definition.variant_name
         results = [
             merge_window(
                 capture_uri=job.capture_uri,
@@ -58,10 +59,11 @@ def merge_labels(job: JobSpec) -> MergeResult:
         ]
         result = _combined(results)
     else:
-        source = definition["batch_transform_input"]
-        format, header = format_of(source.get("dataset_format"))
+        source = definition.batch_transform_input
+        assert source is not None
+        format, header = format_of(source.dataset_format)
         result = merge_batch_transform(
-            capture_destination_uri=source["data_captured_destination_uri"],
+            capture_destination_uri=source.data_captured_destination_uri,
             start=start,
             end=end,
             ground_truth_uri=job.ground_truth_uri,
@@ -75,9 +77,15 @@ def merge_labels(job: JobSpec) -> MergeResult:
     if not counts.captured:
         raise EmptyDatasetError(
             f"no predictions in [{job.window_start}, {job.window_end}): {counts.describe()}",
-            file=job.capture_uri or definition["batch_transform_input"]["data_captured_destination_uri"],
+            file=job.capture_uri or _batch_transform_uri(definition),
         )
     return result
+
+
+def _batch_transform_uri(definition: JobDefinition) -> str:
+    source = definition.batch_transform_input
+    assert source is not None
+    return source.data_captured_destination_uri
 
 
 def _combined(results: list[MergeResult]) -> MergeResult:
@@ -112,11 +120,11 @@ def labelled_window(job: JobSpec) -> tuple[MergeResult, dict[str, Any], JobOutco
     """
     merged = merge_labels(job)
     counts: dict[str, Any] = {"records": merged.counts.captured, **merge_counts(merged)}
-    minimum = int(job.definition.get("min_labelled_records", 1))
+    minimum = job.monitor.min_labelled_records
     if merged.counts.matched >= minimum:
         return merged, counts, None
     reason = f"too few labelled predictions (minimum {minimum}): {merged.counts.describe()}"
-    if job.definition.get("too_few_labels", "Fail") == "Fail":
+    if job.monitor.too_few_labels == "Fail":
         raise ModelwatchError(reason)
     log.warning("%s; completing without metrics", reason)
     return merged, counts, JobOutcome(f"Completed: {reason}; no metrics computed.", counts)

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
-from modelwatch.errors import ValidationError
+from modelwatch.jobs import JobOutcome, completion_message
+from modelwatch.jobs.definitions import BaselineDatasetFormatSpec
+from modelwatch.jobs.inputs import (
+    InputCounts,
+    batch_transform_batches,
+    endpoint_batches,
+    format_of,
+    local_script,
+)
+from modelwatch.jobs.spec import JobSpec
 from modelwatch.monitors.data_quality import (
     OutputColumnsPosition,
     check_batches,
@@ -21,29 +29,18 @@ from modelwatch.monitors.data_quality import (
     suggest_baseline,
 )
 from modelwatch.scripts import load_preprocessor, run_postprocessor
-from modelwatch.service.jobs import JobOutcome, completion_message
-from modelwatch.service.jobs.inputs import (
-    InputCounts,
-    batch_transform_batches,
-    endpoint_batches,
-    format_of,
-    local_script,
-)
-from modelwatch.service.jobspec import JobSpec
 
 __all__ = ["run_baseline", "run_monitoring"]
 
 
 def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
-    definition = job.definition
+    definition = job.monitor
     preprocess = None
-    if definition.get("record_preprocessor_script"):
-        preprocess = load_preprocessor(local_script(definition["record_preprocessor_script"], work))
+    if definition.record_preprocessor_script:
+        preprocess = load_preprocessor(local_script(definition.record_preprocessor_script, work))
     baseline = None
-    if definition.get("baseline_statistics_uri") and definition.get("baseline_constraints_uri"):
-        baseline = read_baseline(
-            definition["baseline_statistics_uri"], definition["baseline_constraints_uri"]
-        )
+    if definition.baseline_statistics_uri and definition.baseline_constraints_uri:
+        baseline = read_baseline(definition.baseline_statistics_uri, definition.baseline_constraints_uri)
     counts = InputCounts()
     factory = endpoint_batches if job.endpoint_name else batch_transform_batches
     batches = factory(job, preprocess, counts)
@@ -53,9 +50,9 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
         baseline=baseline,
         source=f"the window [{job.window_start}, {job.window_end})",
     )
-    if definition.get("post_analytics_processor_script"):
+    if definition.post_analytics_processor_script:
         run_postprocessor(
-            local_script(definition["post_analytics_processor_script"], work),
+            local_script(definition.post_analytics_processor_script, work),
             logging.getLogger("modelwatch.script"),
         )
     violations = len(result.violations.violations)
@@ -87,14 +84,9 @@ def run_baseline(job: JobSpec) -> JobOutcome:
     return JobOutcome("Completed: Job completed successfully.", counts)
 
 
-def _output_columns_position(dataset_format: dict[str, Any] | None) -> OutputColumnsPosition:
-    """SageMaker's ``dataset_format.csv.output_columns_position`` (default ``START``)."""
-    value = ((dataset_format or {}).get("csv") or {}).get("output_columns_position")
-    if value is None:
-        return OutputColumnsPosition.START
-    try:
-        return OutputColumnsPosition(value)
-    except ValueError:
-        raise ValidationError(
-            f"must be START or END; got {value!r}", field="dataset_format.csv.output_columns_position"
-        ) from None
+def _output_columns_position(dataset_format: BaselineDatasetFormatSpec | None) -> OutputColumnsPosition:
+    """SageMaker's ``dataset_format.csv.output_columns_position`` (default ``START``; the model admits
+    only ``START`` and ``END``)."""
+    csv = dataset_format.csv if dataset_format else None
+    value = csv.output_columns_position if csv else None
+    return OutputColumnsPosition.START if value is None else OutputColumnsPosition(value)

@@ -1,4 +1,4 @@
-"""One job, run in its own process: ``python -m modelwatch.service.job WORK_DIR``.
+"""One job, run in its own process: ``python -m modelwatch.jobs WORK_DIR``.
 
 This is modelwatch's equivalent of SageMaker's analyzer container. The runner writes ``job.json`` into a
 fresh work folder and starts this module with its stdout and stderr going to ``execution.log``. The job
@@ -31,26 +31,22 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from modelwatch.capture.record import format_inference_time
 from modelwatch.errors import EmptyDatasetError, ModelwatchError
 from modelwatch.io.storage import join_uri, write_text
-from modelwatch.service.jobs import (
-    JobOutcome,
-    data_quality,
-    model_bias,
-    model_explainability,
-    model_quality,
-)
-from modelwatch.service.jobspec import (
+from modelwatch.jobs import JobOutcome
+from modelwatch.jobs.definitions import MonitoringType
+from modelwatch.jobs.registry import job_module
+from modelwatch.jobs.spec import (
     FAILURE_FILE,
     JOB_FILE,
     MESSAGE_FILE,
     METRICS_FILE,
     NO_DATA,
     RESULT_FILE,
+    JobKind,
     JobSpec,
 )
 from modelwatch.settings import get_settings
@@ -58,14 +54,6 @@ from modelwatch.settings import get_settings
 __all__ = ["main", "run_job"]
 
 log = logging.getLogger("modelwatch.job")
-
-JOBS: dict[str, ModuleType] = {
-    "DataQuality": data_quality,
-    "ModelQuality": model_quality,
-    "ModelBias": model_bias,
-    "ModelExplainability": model_explainability,
-}
-"""The job module of each monitoring type."""
 
 
 def _environment(job: JobSpec) -> dict[str, str]:
@@ -84,23 +72,24 @@ def _environment(job: JobSpec) -> dict[str, str]:
             ),
         }
     definition = job.definition
-    for key, name in (
-        ("baseline_statistics_uri", "baseline_statistics"),
-        ("baseline_constraints_uri", "baseline_constraints"),
+    if definition is None:
+        return env
+    for value, name in (
+        (definition.baseline_statistics_uri, "baseline_statistics"),
+        (definition.baseline_constraints_uri, "baseline_constraints"),
     ):
-        if definition.get(key):
-            env[name] = definition[key]
-    env |= definition.get("environment") or {}
-    return env
+        if value:
+            env[name] = value
+    return env | definition.environment
 
 
 def _write_report(job: JobSpec, outcome: JobOutcome) -> None:
     """``report.html`` beside the results; a report that cannot be written never fails the execution."""
     from modelwatch.reports import write_report
 
-    definition = job.definition
-    clarify = job.monitoring_type in ("ModelBias", "ModelExplainability")
-    constraints = definition.get("baseline_constraints_uri")
+    definition = job.monitor
+    clarify = job.monitoring_type in (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY)
+    constraints = definition.baseline_constraints_uri
     details = {
         "schedule": job.name,
         "endpoint": job.endpoint_name or "batch transform",
@@ -112,7 +101,7 @@ def _write_report(job: JobSpec, outcome: JobOutcome) -> None:
         write_report(
             job.output_uri,
             title=f"{job.name} · {job.window_start}",
-            baseline_statistics_uri=definition.get("baseline_statistics_uri"),
+            baseline_statistics_uri=definition.baseline_statistics_uri,
             constraints_uri=None if clarify else constraints,
             baseline_analysis_uri=constraints if clarify else None,
             details=details,
@@ -122,12 +111,12 @@ def _write_report(job: JobSpec, outcome: JobOutcome) -> None:
 
 
 def _run(job: JobSpec, work: Path) -> JobOutcome:
-    module = JOBS.get(job.monitoring_type)
-    if module is None:
-        raise ModelwatchError(f"{job.monitoring_type} jobs are not available in this version")
-    if job.kind == "baseline":
-        return module.run_baseline(job)
-    return module.run_monitoring(job, work)
+    module = job_module(job.monitoring_type)
+    match job.kind:
+        case JobKind.BASELINE:
+            return module.run_baseline(job)
+        case JobKind.MONITORING:
+            return module.run_monitoring(job, work)
 
 
 def _write_metrics(job: JobSpec, work: Path, metrics: list[dict[str, Any]]) -> None:
@@ -146,18 +135,18 @@ def _write_metrics(job: JobSpec, work: Path, metrics: list[dict[str, Any]]) -> N
 
 def run_job(work: Path) -> int:
     """Run the job described by ``work/job.json``; returns the process exit code (0 or 1)."""
-    job = JobSpec(**json.loads((work / JOB_FILE).read_text()))
+    job = JobSpec.from_json((work / JOB_FILE).read_text())
     os.environ.update(_environment(job))
     started = datetime.now(UTC)
     try:
         outcome = _run(job, work)
         _write_metrics(job, work, outcome.metrics)
-        if job.kind == "monitoring" and get_settings().report_html:
+        if job.kind == JobKind.MONITORING and get_settings().report_html:
             _write_report(job, outcome)
     except ModelwatchError as error:
         reason = (
             f"{NO_DATA}: {error}"
-            if isinstance(error, EmptyDatasetError) and job.kind != "baseline"
+            if isinstance(error, EmptyDatasetError) and job.kind != JobKind.BASELINE
             else str(error)
         )
         log.error("failed: %s", reason)
@@ -205,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) == 3 and args[1] == "--parent-pid" and args[2].isdigit():
         args, parent = args[:1], int(args[2])
     if len(args) != 1:
-        print("usage: python -m modelwatch.service.job WORK_DIR [--parent-pid PID]", file=sys.stderr)
+        print("usage: python -m modelwatch.jobs WORK_DIR [--parent-pid PID]", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr

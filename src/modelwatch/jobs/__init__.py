@@ -1,4 +1,4 @@
-"""The job of each monitoring type, run inside the job process (:mod:`modelwatch.service.job`).
+"""The job of each monitoring type, run inside the job process (:mod:`modelwatch.jobs.process`).
 
 Each module has ``run_monitoring(job, work)`` and ``run_baseline(job)``; both return a
 :class:`JobOutcome` or raise a :class:`~modelwatch.errors.ModelwatchError` whose message becomes the

@@ -17,8 +17,9 @@ from modelwatch.io.capture import CaptureRead, capture_files
 from modelwatch.io.capture_table import CaptureTable, capture_window_batches
 from modelwatch.io.datasets import read_dataset
 from modelwatch.io.storage import exists, is_local, join_uri, list_files, local_path, read_bytes, read_text
+from modelwatch.jobs.definitions import DatasetFormatSpec
+from modelwatch.jobs.spec import JobSpec
 from modelwatch.scripts import PreprocessCounts, Preprocessor, preprocessed_batches, preprocessed_line_batches
-from modelwatch.service.jobspec import JobSpec
 from modelwatch.settings import get_settings
 
 __all__ = [
@@ -41,14 +42,12 @@ def parse_time(text: str | None) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def format_of(spec: dict[str, Any] | None) -> tuple[str | None, bool]:
-    if not spec:
+def format_of(spec: DatasetFormatSpec | None) -> tuple[str | None, bool]:
+    """The format's name (``csv``, ``json``, ``parquet``; None when not given) and whether a CSV has a
+    header."""
+    if spec is None:
         return None, False
-    if "csv" in spec:
-        return "csv", bool((spec["csv"] or {}).get("header", False))
-    if "json" in spec:
-        return "json", False
-    return "parquet", False
+    return spec.format, spec.header
 
 
 def local_script(uri: str, work: Path) -> Path:
@@ -80,7 +79,7 @@ def endpoint_batches(
 ) -> Callable[[], Iterator[pa.RecordBatch]]:
     assert job.capture_uri and job.endpoint_name
     start, end = parse_time(job.window_start), parse_time(job.window_end)
-    variant = (job.definition.get("endpoint_input") or {}).get("variant_name")
+    variant = job.monitor.variant_name
     files = [
         file
         for name in ([variant] if variant else job.variants)
@@ -130,9 +129,10 @@ def manifest_files(manifest_uri: str) -> list[str]:
 def batch_transform_batches(
     job: JobSpec, preprocess: Preprocessor | None, outcome: InputCounts
 ) -> Callable[[], Iterator[pa.RecordBatch]]:
-    source = job.definition["batch_transform_input"]
+    source = job.monitor.batch_transform_input
+    assert source is not None
     start, end = parse_time(job.window_start), parse_time(job.window_end)
-    root = join_uri(source["data_captured_destination_uri"], "input")
+    root = join_uri(source.data_captured_destination_uri, "input")
     manifests = [
         uri
         for uri in (list_files(root) if exists(root) else [])
@@ -142,9 +142,9 @@ def batch_transform_batches(
     if not files:
         raise EmptyDatasetError(
             f"no batch-transform captures in [{job.window_start}, {job.window_end})",
-            file=source["data_captured_destination_uri"],
+            file=source.data_captured_destination_uri,
         )
-    format, header = format_of(source.get("dataset_format"))
+    format, header = format_of(source.dataset_format)
     dataset = read_dataset(files, format, header=header)
     if preprocess is None:
         return dataset.batches

@@ -22,8 +22,13 @@ from typing import Any
 import pyarrow as pa
 
 from modelwatch.analysis.performance_estimation import estimate_performance
+from modelwatch.errors import ValidationError
 from modelwatch.io.payload_fields import extract_field
 from modelwatch.io.storage import join_uri, write_text
+from modelwatch.jobs import JobOutcome, completion_message
+from modelwatch.jobs.inputs import format_of, local_script
+from modelwatch.jobs.labels import labelled_window
+from modelwatch.jobs.spec import JobSpec
 from modelwatch.monitors.merge import MergeResult
 from modelwatch.monitors.model_quality import (
     ProblemType,
@@ -36,10 +41,6 @@ from modelwatch.monitors.model_quality import (
     suggest_quality_baseline,
 )
 from modelwatch.scripts import run_postprocessor
-from modelwatch.service.jobs import JobOutcome, completion_message
-from modelwatch.service.jobs.inputs import format_of, local_script
-from modelwatch.service.jobs.labels import labelled_window
-from modelwatch.service.jobspec import JobSpec
 
 __all__ = ["ESTIMATE_FILE", "run_baseline", "run_monitoring"]
 
@@ -51,16 +52,22 @@ _OUTPUT = ["event_id", "output_data", "output_encoding"]
 log = logging.getLogger("modelwatch.job")
 
 
+def _problem_type(value: str | None, field: str) -> ProblemType:
+    if value is None:
+        raise ValidationError("a ModelQuality job needs it", field=field)
+    return ProblemType(value)
+
+
 def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
-    definition = job.definition
-    source = definition.get("endpoint_input") or definition["batch_transform_input"]
+    definition = job.monitor
+    source = definition.input
     merged, counts, early = labelled_window(job)
     estimates = _estimates(job, merged)
     if early is not None:
         return JobOutcome(early.message, early.counts, estimates)
     table = merged.table
     ids = table.column("event_id")
-    problem_type = ProblemType(definition["problem_type"])
+    problem_type = _problem_type(definition.problem_type, "problem_type")
 
     def field(attribute: str | None) -> pa.Array | None:
         if attribute is None:
@@ -76,20 +83,20 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     statistics = quality_statistics(
         problem_type,
         labels=table.column("ground_truth"),
-        predictions=field(source.get("inference_attribute")),
-        probabilities=field(source.get("probability_attribute")),
-        threshold=source.get("probability_threshold_attribute"),
+        predictions=field(source.inference_attribute),
+        probabilities=field(source.probability_attribute),
+        threshold=source.probability_threshold_attribute,
         record_ids=ids,
     )
-    constraints_uri = definition.get("baseline_constraints_uri")
+    constraints_uri = definition.baseline_constraints_uri
     result = run_quality_check(
         statistics,
         job.output_uri,
         constraints=read_quality_constraints(constraints_uri) if constraints_uri else None,
     )
-    if definition.get("post_analytics_processor_script"):
+    if definition.post_analytics_processor_script:
         run_postprocessor(
-            local_script(definition["post_analytics_processor_script"], work),
+            local_script(definition.post_analytics_processor_script, work),
             logging.getLogger("modelwatch.script"),
         )
     violations = len(result.violations)
@@ -104,10 +111,10 @@ def _estimates(job: JobSpec, merged: MergeResult) -> list[dict[str, Any]]:
     """Quality estimated from the scores of every prediction of the window, labelled or not (binary
     models with a probability and a baseline calibration): ``performance_estimate.json`` and the
     ``estimated_*`` metrics, so a drop shows before the labels arrive."""
-    definition = job.definition
-    source = definition.get("endpoint_input") or definition["batch_transform_input"]
-    attribute, constraints = source.get("probability_attribute"), definition.get("baseline_constraints_uri")
-    if definition.get("problem_type") != "BinaryClassification" or not attribute or not constraints:
+    definition = job.monitor
+    source = definition.input
+    attribute, constraints = source.probability_attribute, definition.baseline_constraints_uri
+    if definition.problem_type != "BinaryClassification" or not attribute or not constraints:
         return []
     calibration = read_calibration(constraints)
     if calibration is None:
@@ -125,7 +132,7 @@ def _estimates(job: JobSpec, merged: MergeResult) -> list[dict[str, Any]]:
         ids=window.column("event_id"),
         source="endpointOutput",
     )
-    threshold = source.get("probability_threshold_attribute")
+    threshold = source.probability_threshold_attribute
     estimated = estimate_performance(scores, calibration, 0.5 if threshold is None else threshold)
     body = {
         "records": window.num_rows,
@@ -145,12 +152,12 @@ def run_baseline(job: JobSpec) -> JobOutcome:
     result = suggest_quality_baseline(
         job.dataset_uri,
         job.output_uri,
-        problem_type=ProblemType(parameters["problem_type"]),
+        problem_type=_problem_type(parameters.problem_type, "parameters.problem_type"),
         attributes=QualityAttributes(
-            inference_attribute=parameters.get("inference_attribute"),
-            probability_attribute=parameters.get("probability_attribute"),
-            probability_threshold_attribute=parameters.get("probability_threshold_attribute"),
-            ground_truth_attribute=parameters.get("ground_truth_attribute"),
+            inference_attribute=parameters.inference_attribute,
+            probability_attribute=parameters.probability_attribute,
+            probability_threshold_attribute=parameters.probability_threshold_attribute,
+            ground_truth_attribute=parameters.ground_truth_attribute,
         ),
         dataset_format=format or "csv",
         header=header,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +26,11 @@ from modelwatch.errors import DataError, ValidationError
 from modelwatch.formats.clarify import bias_report_to_json
 from modelwatch.io.payload_fields import extract_field
 from modelwatch.io.storage import join_uri, write_text
+from modelwatch.jobs import JobOutcome, completion_message
+from modelwatch.jobs.definitions import InputCommon
+from modelwatch.jobs.inputs import format_of, local_script
+from modelwatch.jobs.labels import labelled_window
+from modelwatch.jobs.spec import JobSpec
 from modelwatch.monitors.clarify_config import AnalysisConfig, read_analysis_config
 from modelwatch.monitors.model_bias import (
     BiasDriftRule,
@@ -38,10 +42,6 @@ from modelwatch.monitors.model_bias import (
     write_bias_violations,
 )
 from modelwatch.scripts import run_postprocessor
-from modelwatch.service.jobs import JobOutcome, completion_message
-from modelwatch.service.jobs.inputs import format_of, local_script
-from modelwatch.service.jobs.labels import labelled_window
-from modelwatch.service.jobspec import JobSpec
 
 __all__ = ["ANALYSIS_FILE", "run_baseline", "run_monitoring"]
 
@@ -52,19 +52,25 @@ PREDICTED = "modelwatch_predicted_label"
 SCORE = "modelwatch_score"
 
 
+def _required(value: str | None, field: str) -> str:
+    if value is None:
+        raise ValidationError("a ModelBias job needs it", field=field)
+    return value
+
+
 def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
-    definition = job.definition
-    source = definition.get("endpoint_input") or definition["batch_transform_input"]
-    config = read_analysis_config(definition["config_uri"], kind="bias_monitor")
+    definition = job.monitor
+    source = definition.input
+    config = read_analysis_config(_required(definition.config_uri, "config_uri"), kind="bias_monitor")
     merged, counts, early = labelled_window(job)
     if early is not None:
         return early
-    threshold = source.get("probability_threshold_attribute")
+    threshold = source.probability_threshold_attribute
     if threshold is not None:
         config = dataclasses.replace(config, probability_threshold=float(threshold))
     table, names = window_table(config, merged.table, source)
     config = dataclasses.replace(config, headers=None)  # the table is named already
-    by_score = source.get("inference_attribute") is None
+    by_score = source.inference_attribute is None
     report = bias_report(
         config,
         table,
@@ -74,15 +80,17 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     )
     write_text(join_uri(job.output_uri, ANALYSIS_FILE), bias_report_to_json(report))
     violations = []
-    if definition.get("baseline_constraints_uri"):
-        rule = BiasDriftRule(**(definition.get("bias_drift") or {}))
+    if definition.baseline_constraints_uri:
+        rule = (
+            BiasDriftRule(**definition.bias_drift.model_dump()) if definition.bias_drift else BiasDriftRule()
+        )
         violations = check_bias_drift(
-            read_bias_report(definition["baseline_constraints_uri"]), report, rule=rule
+            read_bias_report(definition.baseline_constraints_uri), report, rule=rule
         )
         write_bias_violations(violations, job.output_uri)
-    if definition.get("post_analytics_processor_script"):
+    if definition.post_analytics_processor_script:
         run_postprocessor(
-            local_script(definition["post_analytics_processor_script"], work),
+            local_script(definition.post_analytics_processor_script, work),
             logging.getLogger("modelwatch.script"),
         )
     # one series per facet value, named like bias_metric_DPPL/sex/F (the store keys series by name)
@@ -91,7 +99,7 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
 
 
 def window_table(
-    config: AnalysisConfig, merged: pa.Table, source: dict[str, Any]
+    config: AnalysisConfig, merged: pa.Table, source: InputCommon
 ) -> tuple[pa.Table, dict[str, str]]:
     """The window as one table for the bias analysis: the features in ``headers`` order with the label
     column at its place, then the predicted label (or score). Returns the table and the label's name."""
@@ -110,19 +118,19 @@ def window_table(
         label_at = label_ref if isinstance(label_ref, int) else None
         label_name = label_ref if isinstance(label_ref, str) else "label"
         feature_names = []
-    features = _features(merged, source.get("features_attribute"), feature_names, ids)
+    features = _features(merged, source.features_attribute, feature_names, ids)
     columns = list(features.columns)
     names = list(features.column_names)
     position = len(columns) if label_at is None else min(label_at, len(columns))
     columns.insert(position, merged.column("ground_truth"))
     names.insert(position, label_name)
     output = merged.column("output_data"), merged.column("output_encoding")
-    inference = source.get("inference_attribute")
+    inference = source.inference_attribute
     if inference is not None:
         columns.append(extract_field(*output, inference, ids=ids, source="endpointOutput"))
         names.append(PREDICTED)
     else:
-        attribute = source.get("probability_attribute") or "0"
+        attribute = source.probability_attribute or "0"
         columns.append(extract_field(*output, attribute, ids=ids, source="endpointOutput"))
         names.append(SCORE)
     return pa.table(columns, names=names), {"label": label_name}
@@ -179,7 +187,7 @@ def _lines(data: pa.ChunkedArray) -> pa.Buffer:
 def run_baseline(job: JobSpec) -> JobOutcome:
     assert job.dataset_uri is not None
     format, header = format_of(job.dataset_format)
-    config = read_analysis_config(job.parameters["config_uri"])
+    config = read_analysis_config(_required(job.parameters.config_uri, "parameters.config_uri"))
     result = suggest_bias_baseline(
         job.dataset_uri, config, job.output_uri, dataset_format=format or "csv", header=header
     )

@@ -21,11 +21,14 @@ from typing import Any
 import pyarrow as pa
 
 from modelwatch.analysis.shap_config import ShapConfig
-from modelwatch.errors import EmptyDatasetError
+from modelwatch.errors import EmptyDatasetError, ValidationError
 from modelwatch.formats import jackson
 from modelwatch.io.capture import capture_files
 from modelwatch.io.capture_table import CaptureTable, capture_window_batches
 from modelwatch.io.storage import exists, join_uri, write_text
+from modelwatch.jobs import JobOutcome, completion_message
+from modelwatch.jobs.inputs import InputCounts, format_of, local_script, parse_time
+from modelwatch.jobs.spec import JobSpec
 from modelwatch.monitors.clarify_config import AnalysisConfig, read_analysis_config
 from modelwatch.monitors.model_explainability import (
     BACKGROUND_FILE,
@@ -39,9 +42,6 @@ from modelwatch.monitors.model_explainability import (
 )
 from modelwatch.monitors.predictor import PredictorConfig
 from modelwatch.scripts import run_postprocessor
-from modelwatch.service.jobs import JobOutcome, completion_message
-from modelwatch.service.jobs.inputs import InputCounts, format_of, local_script, parse_time
-from modelwatch.service.jobspec import JobSpec
 
 __all__ = ["explain_dataset", "run_baseline", "run_monitoring"]
 
@@ -70,7 +70,7 @@ def _shap(config: AnalysisConfig, baseline_uri: str | None) -> ShapConfig:
 def _window(job: JobSpec, skipped: InputCounts) -> pa.Table:
     assert job.capture_uri and job.endpoint_name
     start, end = parse_time(job.window_start), parse_time(job.window_end)
-    variant = (job.definition.get("endpoint_input") or {}).get("variant_name")
+    variant = job.monitor.variant_name
     files = [
         file
         for name in ([variant] if variant else job.variants)
@@ -87,16 +87,24 @@ def _window(job: JobSpec, skipped: InputCounts) -> pa.Table:
     return pa.Table.from_batches(batches)
 
 
+def _required(value: str | None, field: str) -> str:
+    if value is None:
+        raise ValidationError("a ModelExplainability job needs it", field=field)
+    return value
+
+
 def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
-    definition = job.definition
-    if not job.endpoint_name:
+    definition = job.monitor
+    source = definition.endpoint_input
+    if not job.endpoint_name or source is None:
+        batch = definition.batch_transform_input
         raise EmptyDatasetError(
             "ModelExplainability monitors endpoints only in this version",
-            file=definition["batch_transform_input"]["data_captured_destination_uri"],
+            file=batch.data_captured_destination_uri if batch else None,
         )
-    source = definition["endpoint_input"]
-    config = read_analysis_config(definition["config_uri"], kind="explainability_monitor")
-    baseline_uri = definition.get("baseline_constraints_uri")
+    config_uri = _required(definition.config_uri, "config_uri")
+    config = read_analysis_config(config_uri, kind="explainability_monitor")
+    baseline_uri = definition.baseline_constraints_uri
     shap = _shap(config, baseline_uri)
     skipped = InputCounts()
     rows = _window(job, skipped)
@@ -104,7 +112,7 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     predictor_config = PredictorConfig.from_json(config.raw.get("predictor"))
     predictor = predictor_config.build(
         names or [f"_c{i}" for i in range(rows.num_columns)],
-        probability=source.get("probability_attribute") or source.get("inference_attribute"),
+        probability=source.probability_attribute or source.inference_attribute,
         workers="processes",  # HTTP work off the GIL that Kernel SHAP's sampling holds
     )
     try:
@@ -119,12 +127,12 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     write_text(join_uri(job.output_uri, ANALYSIS_FILE), jackson.dumps(report))
     violations = []
     if baseline_uri:
-        threshold = float(definition.get("ndcg_threshold", 0.9))
+        threshold = definition.ndcg_threshold
         violations = check_attribution_drift(read_analysis(baseline_uri), report, threshold=threshold)
         write_text(join_uri(job.output_uri, VIOLATIONS_FILE), attribution_violations_to_json(violations))
-    if definition.get("post_analytics_processor_script"):
+    if definition.post_analytics_processor_script:
         run_postprocessor(
-            local_script(definition["post_analytics_processor_script"], work),
+            local_script(definition.post_analytics_processor_script, work),
             logging.getLogger("modelwatch.script"),
         )
     metrics = [{"MetricName": name, "Value": value} for name, value in attribution_metrics(report)]
@@ -136,7 +144,11 @@ def run_baseline(job: JobSpec) -> JobOutcome:
     assert job.dataset_uri is not None
     format, header = format_of(job.dataset_format)
     result = explain_dataset(
-        job.dataset_uri, job.output_uri, job.parameters["config_uri"], dataset_format=format, header=header
+        job.dataset_uri,
+        job.output_uri,
+        _required(job.parameters.config_uri, "parameters.config_uri"),
+        dataset_format=format,
+        header=header,
     )
     return JobOutcome(
         "Completed: Job completed successfully.",

@@ -1,0 +1,44 @@
+"""Which module runs the jobs of each monitoring type: one table, imported lazily.
+
+A job module has ``run_monitoring(job, work)`` and ``run_baseline(job)`` (:class:`JobModule`). Adding a
+kind of job is one new module plus its line in :data:`JOB_MODULES` (and its ``MonitoringType``); the job
+process (:mod:`modelwatch.jobs.process`) imports only the module of the job it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Protocol, cast
+
+from modelwatch.errors import ModelwatchError
+from modelwatch.jobs import JobOutcome
+from modelwatch.jobs.definitions import MonitoringType
+from modelwatch.jobs.spec import JobSpec
+
+__all__ = ["JOB_MODULES", "JobModule", "job_module"]
+
+
+class JobModule(Protocol):
+    """What the job process calls in the module of a monitoring type."""
+
+    def run_monitoring(self, job: JobSpec, work: Path) -> JobOutcome: ...
+
+    def run_baseline(self, job: JobSpec) -> JobOutcome: ...
+
+
+JOB_MODULES: dict[MonitoringType, str] = {
+    MonitoringType.DATA_QUALITY: "modelwatch.jobs.data_quality",
+    MonitoringType.MODEL_QUALITY: "modelwatch.jobs.model_quality",
+    MonitoringType.MODEL_BIAS: "modelwatch.jobs.model_bias",
+    MonitoringType.MODEL_EXPLAINABILITY: "modelwatch.jobs.model_explainability",
+}
+"""The job module of each monitoring type."""
+
+
+def job_module(monitoring_type: MonitoringType) -> JobModule:
+    """The module that runs ``monitoring_type`` jobs (imported on first use)."""
+    name = JOB_MODULES.get(monitoring_type)
+    if name is None:
+        raise ModelwatchError(f"{monitoring_type} jobs are not available in this version")
+    return cast(JobModule, importlib.import_module(name))
