@@ -30,6 +30,7 @@ from typing import Literal
 from croniter import CroniterBadDateError, CroniterError, croniter
 
 from modelwatch.errors import ValidationError
+from modelwatch.jobs.definitions import MAX_RUNTIME_SECONDS
 
 __all__ = [
     "EARLIEST_TIME",
@@ -51,7 +52,6 @@ START_OFFSET_FIELD = "StartTimeOffset"
 END_OFFSET_FIELD = "EndTimeOffset"
 MAX_RUNTIME_FIELD = "StoppingCondition.MaxRuntimeInSeconds"
 
-MAX_RUNTIME_SECONDS = 86_400
 # These monitors run a ground-truth merge job and then the analysis job within one period.
 _SPLIT_RUNTIME_TYPES = frozenset({"ModelQuality", "ModelBias"})
 _MONITORING_TYPES = frozenset({"DataQuality", "ModelExplainability"}) | _SPLIT_RUNTIME_TYPES

@@ -18,6 +18,7 @@ from modelwatch.errors import (
     ConflictError,
     ValidationError,
 )
+from modelwatch.jobs.definitions import DEFAULT_MAX_RUNTIME_SECONDS
 from modelwatch.service.definitions import check_definition
 from modelwatch.service.executions import create_execution, stop_open_executions
 from modelwatch.service.job_definitions import get_job_definition
@@ -62,8 +63,6 @@ __all__ = [
 ]
 
 KIND = "monitoring schedule"
-
-DEFAULT_MAX_RUNTIME = 3600
 
 SortBy = Literal["Name", "CreationTime", "Status"]
 SortOrder = Literal["Ascending", "Descending"]
@@ -121,7 +120,7 @@ def _with_runtime(
     (half of it for ModelQuality and ModelBias, whose merge job shares the time)."""
     if definition.max_runtime_seconds is not None:
         return definition
-    limit = DEFAULT_MAX_RUNTIME
+    limit = DEFAULT_MAX_RUNTIME_SECONDS
     if expression.kind == "cron":
         period = int(expression.shortest_period().total_seconds())
         limit = min(
