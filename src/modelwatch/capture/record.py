@@ -37,7 +37,7 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from modelwatch.capture.config import CaptureMode, DataCaptureConfig

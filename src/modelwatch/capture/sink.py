@@ -252,7 +252,7 @@ class SinkProcess:
         )
         sink = _Sink(next(self._numbers), process, background)
         with contextlib.suppress(OSError, AttributeError):  # Linux: room for a few seconds of frames
-            fcntl.fcntl(sink.fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)  # type: ignore[attr-defined]
+            fcntl.fcntl(sink.fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         os.set_blocking(sink.fd, False)  # writes wait in select(), with a time limit
         assert process.stdout is not None
         sink.reader = threading.Thread(
