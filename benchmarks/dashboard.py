@@ -242,7 +242,7 @@ def main() -> None:
         print(f"built {database}: {ENDPOINTS} endpoints, {EXECUTIONS:,} executions in {took:.1f} s")
     target = int(marker.read_text())
 
-    from modelwatch.api import create_app
+    from modelwatch.server import create_app
     from modelwatch.service.db import open_database
 
     db = open_database(f"sqlite:///{database}")

@@ -1,8 +1,10 @@
-"""``modelwatch server``: the REST API and the scheduler in one process.
+"""``modelwatch server``: the REST API, the dashboard and the scheduler in one process.
 
-The API (``modelwatch.api``) is served by uvicorn; the scheduler loop runs in a thread beside it with a
-job runner. On SIGINT/SIGTERM the server stops accepting requests, the scheduler stops planning, running
-executions get ``shutdown_timeout`` seconds to finish, and the rest are stopped (``Stopped``).
+:func:`create_app` puts the API (``modelwatch.api``: ``/api/v1``, ``/metrics``, ``/docs``) and the
+dashboard (``modelwatch.ui``: ``/ui``) side by side in one FastAPI app, served by uvicorn; the scheduler
+loop runs in a thread beside it with a job runner. On SIGINT/SIGTERM the server stops accepting
+requests, the scheduler stops planning, running executions get ``shutdown_timeout`` seconds to finish,
+and the rest are stopped (``Stopped``).
 
 The server refuses to listen on a non-loopback address while no API token exists: a monitoring service
 open to the network without authentication is never what anyone wants. The API checks the same rule on
@@ -16,19 +18,43 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from modelwatch.api.guard import is_loopback
 from modelwatch.capture.proxy import GracefulServer
 from modelwatch.errors import ConfigurationError
 from modelwatch.service.db import Database, open_database
 from modelwatch.service.runner import Runner
 from modelwatch.service.scheduler import Scheduler
 from modelwatch.service.tokens import has_tokens
+from modelwatch.web.access import is_loopback
 
-__all__ = ["Server", "build_server", "is_loopback", "listen_host_names"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from modelwatch.api import JobStarter
+
+__all__ = ["Server", "build_server", "create_app", "is_loopback", "listen_host_names"]
 
 log = logging.getLogger(__name__)
+
+
+def create_app(
+    db: Database | None = None,
+    *,
+    scheduler_runner: JobStarter | None = None,
+    allowed_hosts: Iterable[str] = (),
+) -> FastAPI:
+    """The API of :func:`modelwatch.api.create_app` (same arguments) with the dashboard installed beside
+    it under ``/ui`` (:func:`modelwatch.ui.mount.install_ui`, docs/dashboard.md): one app, one database,
+    one token rule, one ``Host`` and cross-site guard."""
+    from modelwatch.api import create_app as create_api
+    from modelwatch.ui.mount import install_ui
+
+    app = create_api(db, scheduler_runner=scheduler_runner, allowed_hosts=allowed_hosts)
+    install_ui(app)
+    return app
 
 
 def listen_host_names(host: str) -> tuple[str, ...]:
@@ -92,8 +118,6 @@ def build_server(
             database cannot be opened.
     """
     import uvicorn
-
-    from modelwatch.api.app import create_app
 
     db = open_database(database_url)
     with db.session() as session:

@@ -10,7 +10,7 @@ import pytest
 from api_data import T0, schedule_spec
 from fastapi import FastAPI
 
-from modelwatch.api import create_app
+from modelwatch.server import create_app
 from modelwatch.service import endpoints, schedules
 from modelwatch.service.db import Database, open_database
 from modelwatch.service.schemas import EndpointSpec, ScheduleSpec

@@ -10,9 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from modelwatch.api import create_app
 from modelwatch.errors import ConfigurationError
-from modelwatch.server import build_server, listen_host_names
+from modelwatch.server import build_server, create_app, listen_host_names
 from modelwatch.service import tokens
 from modelwatch.service.db import Database
 from modelwatch.settings import get_settings

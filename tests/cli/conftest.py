@@ -18,9 +18,9 @@ import uvicorn
 from cli_helpers import Cli, Served, free_port
 from typer.testing import CliRunner, Result
 
-from modelwatch.api.app import create_app
 from modelwatch.cli import app
 from modelwatch.cli_client import common as cli_common
+from modelwatch.server import create_app
 from modelwatch.service.db import Database, open_database
 from modelwatch.service.runner import Runner
 from modelwatch.service.scheduler import Scheduler

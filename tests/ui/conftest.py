@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from ui_data import Demo, build
 
-from modelwatch.api import create_app
+from modelwatch.server import create_app
 from modelwatch.service.db import Database, open_database
 
 BASE = "http://testserver"

@@ -23,8 +23,8 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from ui_data import ENDPOINT, SCHEDULE, Demo, build
 
-from modelwatch.api import create_app
 from modelwatch.reports import write_report
+from modelwatch.server import create_app
 from modelwatch.service import tokens
 from modelwatch.service.db import Database, open_database
 from modelwatch.settings import get_settings

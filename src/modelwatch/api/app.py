@@ -1,4 +1,7 @@
-"""The FastAPI application: ``create_app(db)`` serves the REST API under ``/api/v1`` (docs/api.md)."""
+"""The FastAPI application: ``create_app(db)`` serves the REST API under ``/api/v1`` (docs/api.md).
+
+It is the API alone; :func:`modelwatch.server.create_app` adds the dashboard (``modelwatch.ui``) beside
+it, which is what ``modelwatch server`` serves."""
 
 from __future__ import annotations
 
@@ -71,7 +74,7 @@ def create_app(
     )
     app.state.db = db
     app.state.job_starter = scheduler_runner
-    app.state.sqlite_gate = threading.Lock()  # see deps.session
+    app.state.sqlite_gate = threading.Lock()  # see modelwatch.web.deps.transaction
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     hosts = (*get_settings().resolved_allowed_hosts(), *allowed_hosts)
     app.add_middleware(RequestGuard, allowed_hosts=hosts)  # outermost: before anything reads the body
@@ -86,7 +89,4 @@ def create_app(
         )
     app.include_router(prometheus.router, dependencies=[Depends(require_token)])  # GET /metrics
     install_docs(app)  # GET /openapi.json, /docs
-    from modelwatch.ui.mount import install_ui  # the dashboard under /ui (docs/dashboard.md)
-
-    install_ui(app)
     return app

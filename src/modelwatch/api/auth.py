@@ -15,20 +15,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from modelwatch.api.deps import transaction
-from modelwatch.api.guard import peer_is_loopback
 from modelwatch.service import tokens
 from modelwatch.service.tokens import Scope
+from modelwatch.web.access import OPEN_MODE_REMOTE, peer_is_loopback
+from modelwatch.web.deps import transaction
 
-__all__ = ["OPEN_MODE_REMOTE", "require_token"]
+__all__ = ["require_token"]
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-OPEN_MODE_REMOTE = (
-    "no API token exists, so this server answers requests from this machine (loopback) only; "
-    "create one with `modelwatch tokens create NAME --scope admin`"
-)
 
 _bearer = HTTPBearer(
     auto_error=False,

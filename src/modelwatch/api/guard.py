@@ -10,51 +10,24 @@
   accepted too, for a proxy that rewrites ``Host``). Clients that send neither header (the CLI, the
   SDK, curl, boto3) are not browsers.
 
-:func:`is_loopback` and :func:`peer_is_loopback` are the loopback rule that open mode (no tokens) keeps.
+The loopback rule that open mode (no tokens) keeps is :mod:`modelwatch.web.access`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modelwatch.api.errors import error_response
+from modelwatch.web.access import is_loopback
 
-__all__ = ["ANY_HOST", "RequestGuard", "host_name", "is_loopback", "peer_is_loopback"]
+__all__ = ["ANY_HOST", "RequestGuard", "host_name"]
 
 ANY_HOST = "*"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` (and names under ``.localhost``) and loopback addresses (127.0.0.0/8, ::1)."""
-    name = host.strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def peer_is_loopback(request: Request) -> bool:
-    """True when the request came from this machine (its peer address is a loopback address).
-
-    Behind uvicorn, a local reverse proxy's ``X-Forwarded-For`` names the real peer (uvicorn trusts it
-    from 127.0.0.1 only), so a proxied request from elsewhere is not loopback.
-    """
-    client = request.client
-    if client is None:
-        return False
-    try:
-        return ipaddress.ip_address(client.host).is_loopback
-    except ValueError:
-        return False
 
 
 def host_name(host: str) -> str:

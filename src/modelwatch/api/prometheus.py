@@ -32,7 +32,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from sqlalchemy.orm import Session
 
-from modelwatch.api.deps import database
 from modelwatch.capture.counters import (
     CaptureSources,
     capture_sources,
@@ -51,6 +50,7 @@ from modelwatch.service.models import (
     Metric as MetricRow,
 )
 from modelwatch.service.schemas import ExecutionStatus
+from modelwatch.web.deps import database
 
 __all__ = [
     "FEATURE_PREFIXES",

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
-from modelwatch.api.auth import OPEN_MODE_REMOTE
-from modelwatch.api.deps import transaction
-from modelwatch.api.guard import peer_is_loopback
 from modelwatch.service import tokens
 from modelwatch.service.tokens import Scope
 from modelwatch.ui.page_errors import LoginRequired, PageError
 from modelwatch.ui.paths import UI_PREFIX
+from modelwatch.web.access import OPEN_MODE_REMOTE, peer_is_loopback
+from modelwatch.web.deps import transaction
 
 __all__ = [
     "CSRF_COOKIE",

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from modelwatch.api.deps import MaxResults, NameFilter, NameInPath, NextToken, SessionDep
 from modelwatch.api.errors import responses
 from modelwatch.api.models import UtcDateTime
 from modelwatch.service import alarms, alerts, channels, notifications
@@ -26,6 +25,7 @@ from modelwatch.service.alert_schemas import (
     Source,
 )
 from modelwatch.service.schemas import NAME_PATTERN, Page
+from modelwatch.web.deps import MaxResults, NameFilter, NameInPath, NextToken, SessionDep
 
 __all__ = ["MetricStatistics", "router"]
 

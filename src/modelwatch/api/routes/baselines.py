@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response
 
-from modelwatch.api.deps import MaxResults, NameInPath, NextToken, SessionDep, transaction
 from modelwatch.api.errors import responses
-from modelwatch.api.files import BASELINE_FILES, LOG_FILE, file_response, file_responses
 from modelwatch.api.starter import kick_baseline
 from modelwatch.io.storage import join_uri
 from modelwatch.service import baselines
 from modelwatch.service.schemas import BaselineJobSpec, BaselineJobView, JobStatus, Page
+from modelwatch.web.deps import MaxResults, NameInPath, NextToken, SessionDep, transaction
+from modelwatch.web.files import BASELINE_FILES, LOG_FILE, file_response, file_responses
 
 __all__ = ["router"]
 

@@ -8,11 +8,11 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 
-from modelwatch.api.deps import MaxResults, NameInPath, NextToken, SessionDep, transaction
 from modelwatch.api.errors import responses
 from modelwatch.errors import ValidationError
 from modelwatch.service import endpoints, ground_truth
 from modelwatch.service.schemas import EndpointSpec, EndpointView, GroundTruthUploadView, Page
+from modelwatch.web.deps import MaxResults, NameInPath, NextToken, SessionDep, transaction
 
 __all__ = ["router"]
 

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from modelwatch.api.deps import ExecutionId, MaxResults, NameFilter, NextToken, SessionDep, transaction
 from modelwatch.api.errors import responses
-from modelwatch.api.files import EXECUTION_FILES, LOG_FILE, existing_files, file_response, file_responses
 from modelwatch.api.models import ExecutionDetail, UtcDateTime
 from modelwatch.io.storage import join_uri
 from modelwatch.service import executions
 from modelwatch.service.executions import SortBy, SortOrder
 from modelwatch.service.schemas import ExecutionStatus, ExecutionView, MonitoringType, Page
+from modelwatch.web.deps import ExecutionId, MaxResults, NameFilter, NextToken, SessionDep, transaction
+from modelwatch.web.files import EXECUTION_FILES, LOG_FILE, existing_files, file_response, file_responses
 
 __all__ = ["router"]
 

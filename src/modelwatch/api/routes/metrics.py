@@ -11,11 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from modelwatch.api.deps import NameInPath, SessionDep
 from modelwatch.api.errors import responses
 from modelwatch.api.models import MetricNames, MetricPoints, UtcDateTime
 from modelwatch.errors import NotFoundError
 from modelwatch.service import executions, metrics, schedules
+from modelwatch.web.deps import NameInPath, SessionDep
 
 __all__ = ["router"]
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
-from modelwatch.api.deps import MaxResults, NameFilter, NameInPath, NextToken, SessionDep
 from modelwatch.api.errors import responses
 from modelwatch.api.models import RunNowRequest
 from modelwatch.api.starter import kick_execution
@@ -21,6 +20,7 @@ from modelwatch.service.schemas import (
     ScheduleUpdate,
     ScheduleView,
 )
+from modelwatch.web.deps import MaxResults, NameFilter, NameInPath, NextToken, SessionDep
 
 __all__ = ["router"]
 

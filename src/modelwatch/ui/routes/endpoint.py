@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from modelwatch.api.deps import transaction
 from modelwatch.errors import ConflictError, NotFoundError, ValidationError
 from modelwatch.service import endpoints, schedules
 from modelwatch.service.baselines import list_baseline_jobs
@@ -22,6 +21,7 @@ from modelwatch.ui.overview import capture_status, schedule_cells
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes.common import checked_form, name_param, redirect, run_sync
+from modelwatch.web.deps import transaction
 
 __all__ = ["baseline_choices", "executions_page", "router"]
 

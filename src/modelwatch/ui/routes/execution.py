@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from modelwatch.api.deps import transaction
-from modelwatch.api.files import EXECUTION_FILES, LOG_FILE, existing_files, file_response
 from modelwatch.io.storage import join_uri
 from modelwatch.reports.files import read_file_bytes, read_text_tail
 from modelwatch.reports.report import REPORT_FILE, REPORT_HEADERS
@@ -18,6 +16,8 @@ from modelwatch.ui.errors import PageError, PageRoute
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes.common import checked_form, execution_id, redirect, run_sync
+from modelwatch.web.deps import transaction
+from modelwatch.web.files import EXECUTION_FILES, LOG_FILE, existing_files, file_response
 
 __all__ = ["FILES", "router"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from modelwatch.api.deps import transaction
 from modelwatch.service.baselines import list_baseline_jobs
 from modelwatch.service.executions import list_executions
 from modelwatch.service.models import utcnow
@@ -14,6 +13,7 @@ from modelwatch.ui.auth import require_viewer
 from modelwatch.ui.errors import PageRoute
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
+from modelwatch.web.deps import transaction
 
 __all__ = ["router"]
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 
-from modelwatch.api.deps import transaction
 from modelwatch.errors import NotFoundError
 from modelwatch.reports.charts import time_series_figure
 from modelwatch.reports.files import read_json_file
@@ -26,6 +25,7 @@ from modelwatch.ui.errors import PageRoute
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes.common import int_param, name_param
+from modelwatch.web.deps import transaction
 
 __all__ = ["router"]
 

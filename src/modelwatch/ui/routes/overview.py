@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from modelwatch.api.deps import transaction
 from modelwatch.ui.auth import require_viewer
 from modelwatch.ui.errors import PageRoute
 from modelwatch.ui.overview import HEALTH, SORTS, load_overview
 from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes.common import int_param
+from modelwatch.web.deps import transaction
 
 __all__ = ["router"]
 

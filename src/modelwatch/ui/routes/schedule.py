@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 
-from modelwatch.api.deps import transaction
 from modelwatch.errors import ConflictError, ValidationError
 from modelwatch.service import schedules
 from modelwatch.service.models import utcnow
@@ -20,6 +19,7 @@ from modelwatch.ui.pages import render_page
 from modelwatch.ui.paths import UI_PREFIX
 from modelwatch.ui.routes.common import checked_form, name_param, redirect, run_sync, start_soon
 from modelwatch.ui.routes.endpoint import baseline_choices, executions_page
+from modelwatch.web.deps import transaction
 
 __all__ = ["router"]
 
