@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,7 +76,7 @@ def error_response(
     type_: str,
     message: str,
     fields: Sequence[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """An error answer; ``fields`` (validation errors only) is left out when None."""
     detail: dict[str, Any] = {"type": type_, "message": message}

@@ -266,5 +266,5 @@ router = APIRouter(tags=["metrics"])
 @router.get("/metrics", include_in_schema=False)
 def prometheus_metrics(request: Request) -> Response:
     """The Prometheus text exposition (version 0.0.4) of the store, read now."""
-    body = generate_latest(StoreCollector(database(request)))  # type: ignore[arg-type]
+    body = generate_latest(StoreCollector(database(request)))
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

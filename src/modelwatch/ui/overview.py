@@ -168,7 +168,7 @@ def _with_last_execution(query: sa.Select[Any]) -> sa.Select[Any]:
     ).outerjoin(Execution, Execution.id == latest)
 
 
-def _cells(session: Session, query: sa.Select[Any]) -> list[ScheduleCell]:
+def _cells(session: Session, query: sa.Select[*tuple[Any, ...]]) -> list[ScheduleCell]:
     return [
         ScheduleCell(
             id=r.id,
@@ -229,7 +229,8 @@ def _violation_series(session: Session, ids: Sequence[int]) -> dict[int, list[fl
     )
     series: dict[int, list[float | None]] = {}
     for schedule_id, count in rows:
-        series.setdefault(schedule_id, []).append(float(count) if count is not None else None)
+        if schedule_id is not None:  # an execution's schedule_id is set: the join above requires it
+            series.setdefault(schedule_id, []).append(float(count) if count is not None else None)
     return series
 
 

@@ -28,24 +28,25 @@ MAX_PER_PAGE = 500
 def overview(request: Request) -> Response:
     viewer = require_viewer(request)
     params = request.query_params
-    query = {
+    per_page = int_param(params.get("per_page"), 50, 1, MAX_PER_PAGE)
+    query: dict[str, str | int] = {
         "q": (params.get("q") or "").strip()[:63],
         "type": params.get("type") or "",
-        "health": params.get("health") if params.get("health") in HEALTH else "",
-        "sort": params.get("sort") if params.get("sort") in SORTS else "name",
+        "health": params.get("health") or "" if params.get("health") in HEALTH else "",
+        "sort": params.get("sort") or "name" if params.get("sort") in SORTS else "name",
         "order": "desc" if params.get("order") == "desc" else "asc",
-        "per_page": int_param(params.get("per_page"), 50, 1, MAX_PER_PAGE),
+        "per_page": per_page,
     }
     with transaction(request, write=False) as session:
         data = load_overview(
             session,
-            name_contains=query["q"] or None,
-            monitoring_type=query["type"] or None,
-            health=query["health"] or None,
+            name_contains=str(query["q"]) or None,
+            monitoring_type=str(query["type"]) or None,
+            health=str(query["health"]) or None,
             sort=str(query["sort"]),
             descending=query["order"] == "desc",
             page=int_param(params.get("page"), 1, 1, 1_000_000),
-            per_page=int(query["per_page"]),
+            per_page=per_page,
         )
     return render_page(
         request,
