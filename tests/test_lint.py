@@ -3,6 +3,7 @@ benchmarks, and mypy over src (settings in pyproject.toml)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,13 @@ def test_the_code_passes(command: list[str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_type_ignore_names_its_code_and_says_why() -> None:
+    bare = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "type: ignore" in line and not re.search(r"type: ignore\[[a-z_,-]+\] +# \S", line)
+    ]
+    assert bare == []

@@ -460,7 +460,7 @@ def capture_batch_command(
             output_uri,
             capture_uri,
             endpoint_or_job=job,
-            content_type=content_type,  # type: ignore[arg-type]
+            content_type=content_type,  # type: ignore[arg-type]  # the option's choices are the Literal's values
             generate_inference_id=generate_inference_id,
         )
     out.print(

@@ -245,7 +245,8 @@ def _run_demo(folder: Path, console: Console, port: int, model_port: int, keep_r
         console.print(f"[dim]{time.monotonic() - started:5.1f}s[/] {text}", highlight=False)
 
     server = build_server("127.0.0.1", port)
-    server.scheduler.interval = 0.5  # type: ignore[union-attr]
+    assert server.scheduler is not None  # build_server made one (scheduler=True)
+    server.scheduler.interval = 0.5
     server_thread = _start(server.run, lambda: server.http.started)
     api_url = server.url
     step(f"[bold]modelwatch server[/] on {api_url}: dashboard {api_url}/ui/, API docs {api_url}/docs")

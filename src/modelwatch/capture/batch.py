@@ -138,7 +138,7 @@ def _atomic_output(uri: str) -> Iterator[BinaryIO]:
         else:
             fs, path = filesystem(uri)
             with tempfile.NamedTemporaryFile(suffix=".out") as out:
-                yield out  # type: ignore[misc]
+                yield out  # type: ignore[misc]  # a temporary file opened "w+b" is a BinaryIO
                 out.flush()
                 fs.put_file(out.name, path)
     except (StorageError, DataError):

@@ -116,7 +116,7 @@ class BaselineCsvFormat(FrozenModel):
 class BaselineDatasetFormatSpec(DatasetFormatSpec):
     """A baseline dataset's format: :class:`DatasetFormatSpec` with ``csv.output_columns_position``."""
 
-    csv: BaselineCsvFormat | None = None  # type: ignore[assignment]
+    csv: BaselineCsvFormat | None = None  # type: ignore[assignment]  # narrows the parent's csv field
 
     @property
     def header(self) -> bool:

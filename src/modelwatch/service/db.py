@@ -46,7 +46,7 @@ def default_url() -> str:
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:
     connection.isolation_level = None  # type: ignore[attr-defined]  # transactions are begun by _sqlite_begin
-    cursor = connection.cursor()  # type: ignore[attr-defined]
+    cursor = connection.cursor()  # type: ignore[attr-defined]  # a sqlite3.Connection
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -21,7 +21,7 @@ def by_name(session: Session, model: type[Row], name: str, kind: str, *, for_upd
     Raises:
         NotFoundError: there is none (the message names the ``kind`` and the name).
     """
-    query = sa.select(model).where(model.name == name)  # type: ignore[attr-defined]
+    query = sa.select(model).where(model.name == name)  # type: ignore[attr-defined]  # every Row has a name
     if for_update:
         query = query.with_for_update()
     row = session.scalar(query)
