@@ -23,6 +23,12 @@ Each file is parsed by ``pyarrow.json`` with an explicit schema of just these fi
 cannot read exactly as ``json.loads`` does (a blank line, a line that is not an object, a field of
 another type, bytes that are not UTF-8, an odd time form it cannot judge) is read line by line by the
 reference rules instead, with the same result.
+
+The steps that every Arrow capture reader shares are public here, so that the data-quality window reader
+(:mod:`modelwatch.io.capture_table`) uses the same ones: :func:`whole_lines` (the lines of a file and its
+torn last line), :func:`json_lines` (the ``pyarrow.json`` read and each line's bounds) and
+:func:`capture_window` (each distinct ``inferenceTime`` parsed by the reference parser, the window test,
+the outside and shadow counts).
 """
 
 from __future__ import annotations
@@ -41,7 +47,6 @@ import pyarrow.compute as pc
 from modelwatch.errors import DataError
 from modelwatch.io._prefetch import prefetch
 from modelwatch.io.capture import _inference_time, log_torn_line, parse_inference_time
-from modelwatch.io.capture_table import SHADOW_EXPERIMENT
 from modelwatch.io.hours import utc
 from modelwatch.io.payload_fields import _mask, json_objects
 from modelwatch.io.storage import read_bytes
@@ -49,17 +54,24 @@ from modelwatch.io.storage import read_bytes
 __all__ = [
     "INFERENCE_TIME",
     "INPUT_COLUMNS",
+    "SHADOW_EXPERIMENT",
     "CaptureColumns",
+    "CaptureWindow",
     "capture_lines",
+    "capture_window",
     "in_window",
+    "json_lines",
     "parse_inference_times",
     "read_capture_columns",
+    "whole_lines",
 ]
 
 INFERENCE_TIME = pa.timestamp("s", tz="UTC")
 """The type of the ``time`` column."""
 INPUT_COLUMNS = ("input_data", "input_encoding")
 """The columns that ``with_input`` adds."""
+SHADOW_EXPERIMENT = "ShadowExperiment"
+"""The ``eventMetadata.invocationSource`` of shadow-variant traffic, skipped and counted by every reader."""
 
 _PAYLOAD = pa.struct([("data", pa.string()), ("encoding", pa.string())])
 _METADATA = pa.struct(
@@ -70,7 +82,6 @@ _METADATA = pa.struct(
         ("invocationSource", pa.string()),
     ]
 )
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -150,27 +161,101 @@ def capture_lines(files: list[str], rows: pa.Table) -> pa.Array:
 
 
 def parse_inference_times(texts: pa.Array) -> pa.Array | None:
-    """``inferenceTime`` texts as timestamp[s, UTC] (SageMaker's form parsed by Arrow, any other ISO 8601
-    form by :func:`~modelwatch.io.capture.parse_inference_time` once per distinct text); None if a time
-    is missing or bad (the caller then reads the records the reference way, or raises)."""
-    if texts.null_count:
+    """``inferenceTime`` texts as timestamp[s, UTC], each distinct text parsed once by the reference
+    :func:`~modelwatch.io.capture.parse_inference_time`; None if a time is missing or bad (the caller then
+    reads the records the reference way, or raises)."""
+    parsed = _distinct_times(texts)
+    if parsed is None:
         return None
-    parsed = pc.strptime(texts, format=_TIME_FORMAT, unit="s", error_is_null=True).cast(INFERENCE_TIME)
-    if not parsed.null_count:
-        return parsed
-    odd = pc.unique(texts.filter(pc.is_null(parsed)))
-    try:
-        moments = [parse_inference_time(text) for text in odd.to_pylist()]
-    except ValueError:
-        return None
-    fixed = pa.array(moments, INFERENCE_TIME).take(pc.index_in(texts, value_set=odd))
-    return pc.coalesce(parsed, fixed)
+    moments, index = parsed
+    return pa.array(moments, INFERENCE_TIME).take(index)
 
 
 def in_window(times: pa.Array, start: datetime, end: datetime) -> np.ndarray:
     """Which of ``times`` (timestamp[s, UTC]) are in ``[start, end)``, as a numpy mask."""
     low, high = pa.scalar(start, INFERENCE_TIME), pa.scalar(end, INFERENCE_TIME)
     return _mask(pc.and_(pc.greater_equal(times, low), pc.less(times, high)))
+
+
+@dataclass(frozen=True)
+class CaptureWindow:
+    """Where the records of one file fall against a window (see :func:`capture_window`)."""
+
+    times: pa.Array  # each record's inferenceTime, timestamp[s, UTC]
+    inside: np.ndarray  # in [start, end), shadow records included
+    shadow: np.ndarray  # inside and shadow-variant traffic
+
+    @property
+    def keep(self) -> np.ndarray:
+        """The records to read: inside the window and not shadow traffic."""
+        return self.inside & ~self.shadow
+
+    @property
+    def outside(self) -> int:
+        """How many records are outside the window."""
+        return int((~self.inside).sum())
+
+
+def capture_window(metadata: pa.StructArray, start: datetime, end: datetime) -> CaptureWindow | None:
+    """Which records (their ``eventMetadata``, with ``inferenceTime`` and ``invocationSource`` fields) are
+    in ``[start, end)`` and which of those are shadow traffic, by the rules of
+    :class:`~modelwatch.io.capture.CaptureRead`: each distinct time is parsed and compared exactly (so a
+    fraction of a second counts, as it does there). None if a time is missing or bad (the reference
+    reader then raises its error)."""
+    parsed = _distinct_times(pc.struct_field(metadata, "inferenceTime"))
+    if parsed is None:
+        return None
+    moments, index = parsed
+    positions = np.asarray(index.to_numpy(zero_copy_only=False), np.int64)
+    inside = np.array([start <= moment < end for moment in moments], bool)[positions]
+    shadow = inside & _mask(pc.equal(pc.struct_field(metadata, "invocationSource"), SHADOW_EXPERIMENT))
+    return CaptureWindow(pa.array(moments, INFERENCE_TIME).take(index), inside, shadow)
+
+
+def whole_lines(data: bytes) -> tuple[bytes, int | None]:
+    """``data`` up to its last newline, and the number of the torn last line after it (None if nothing but
+    whitespace follows the last newline)."""
+    size = data.rfind(b"\n") + 1
+    head, tail = (data, b"") if size == len(data) else (data[:size], data[size:])
+    return head, head.count(b"\n") + 1 if tail.strip() else None
+
+
+def json_lines(head: bytes, schema: pa.Schema) -> tuple[pa.Table, np.ndarray, np.ndarray] | None:
+    """The records of ``head`` (whole, non-empty lines) read by ``pyarrow.json`` with ``schema`` (other
+    fields ignored), and the start and end byte offsets of each line (newline excluded); None where
+    ``json.loads`` per line could differ (the caller then reads the lines the reference way).
+
+    Every line must start with ``{``: that rules out blank lines (which ``pyarrow.json`` skips without a
+    trace) and top-level ``null`` (which crashes pyarrow 26 at the start of a block); one row per line
+    rules out lines with several values; pyarrow does not check UTF-8 in the fields it ignores, so the
+    bytes are checked here.
+    """
+    raw = np.frombuffer(head, np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if raw[0] != ord("{") or (raw[ends[:-1] + 1] != ord("{")).any():
+        return None
+    if not head.isascii():
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    table = json_objects(head, ends.size, schema=schema)
+    if table is None:
+        return None
+    return table, np.concatenate([[0], ends[:-1] + 1]).astype(np.int64), ends.astype(np.int64)
+
+
+def _distinct_times(texts: pa.Array) -> tuple[list[datetime], pa.Array] | None:
+    """The distinct ``texts`` parsed by the reference parser and the index of each text among them; None
+    if one is missing or bad. A window's records share few distinct times (seconds), so this is cheap."""
+    if texts.null_count:
+        return None
+    distinct = pc.unique(texts)
+    try:
+        moments = [parse_inference_time(text) for text in distinct.to_pylist()]
+    except ValueError:
+        return None
+    return moments, pc.index_in(texts, value_set=distinct)
 
 
 # --- one file -------------------------------------------------------------------------------------------
@@ -208,57 +293,34 @@ def _cut_capture(uri: str, data: bytes, start: datetime, end: datetime, with_inp
     return fast if fast is not None else _cut_capture_slow(uri, data, start, end, with_input)
 
 
-def _line_bounds(head: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """Start and end byte offsets of the lines of ``head`` (whole lines); None unless each starts with
-    ``{`` and the bytes are UTF-8 (else the reference path must judge them)."""
-    raw = np.frombuffer(head, np.uint8)
-    ends = np.flatnonzero(raw == ord("\n"))
-    if raw[0] != ord("{") or (raw[ends[:-1] + 1] != ord("{")).any():
-        return None
-    if not head.isascii():
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return np.concatenate([[0], ends[:-1] + 1]).astype(np.int64), ends.astype(np.int64)
-
-
 def _cut_capture_fast(uri: str, data: bytes, start: datetime, end: datetime, with_input: bool) -> _Cut | None:
-    size = data.rfind(b"\n") + 1
-    head, tail = data[:size], data[size:]
-    torn = head.count(b"\n") + 1 if tail.strip() else None
+    head, torn = whole_lines(data)
     if not head:
         return _Cut(uri, _empty(with_input), torn_line=torn)
-    bounds = _line_bounds(head)
-    if bounds is None:
+    read = json_lines(head, _capture_schema(with_input))
+    if read is None:
         return None
-    table = json_objects(head, bounds[0].size, schema=_capture_schema(with_input))
-    if table is None:
-        return None
+    table, begins, ends = read
     metadata = table.column("eventMetadata").combine_chunks()
-    times = parse_inference_times(pc.struct_field(metadata, "inferenceTime"))
-    if times is None:
+    window = capture_window(metadata, start, end)
+    if window is None:
         return None
-    inside = in_window(times, start, end)
-    shadow = inside & _mask(pc.equal(pc.struct_field(metadata, "invocationSource"), SHADOW_EXPERIMENT))
-    keep = pa.array(inside & ~shadow)
     captured = table.column("captureData").combine_chunks()
     output = pc.struct_field(captured, "endpointOutput")
     inference_id = pc.struct_field(metadata, "inferenceId")
     inference_id = pc.if_else(pc.equal(inference_id, ""), pa.scalar(None, pa.string()), inference_id)
     columns = [
         pc.coalesce(inference_id, pc.struct_field(metadata, "eventId")),
-        times,
+        window.times,
         pc.struct_field(output, "data"),
         pc.struct_field(output, "encoding"),
     ]
     if with_input:
         payload = pc.struct_field(captured, "endpointInput")
         columns += [pc.struct_field(payload, "data"), pc.struct_field(payload, "encoding")]
-    columns += [pa.array(bounds[0]), pa.array(bounds[1])]
-    narrow = pa.table(columns, names=_columns(with_input)).filter(keep)
-    outside = int((~inside).sum())
-    return _Cut(uri, narrow, outside=outside, shadow=int(shadow.sum()), torn_line=torn)
+    columns += [pa.array(begins), pa.array(ends)]
+    narrow = pa.table(columns, names=_columns(with_input)).filter(pa.array(window.keep))
+    return _Cut(uri, narrow, outside=window.outside, shadow=int(window.shadow.sum()), torn_line=torn)
 
 
 def _text(value: Any) -> str | None:

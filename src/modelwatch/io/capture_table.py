@@ -52,7 +52,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyarrow.json as pj
 
 from modelwatch.io._prefetch import prefetch
 from modelwatch.io.capture import (
@@ -60,8 +59,8 @@ from modelwatch.io.capture import (
     CaptureRead,
     check_line_lengths,
     log_torn_line,
-    parse_inference_time,
 )
+from modelwatch.io.capture_columns import SHADOW_EXPERIMENT, capture_window, json_lines, whole_lines
 from modelwatch.io.hours import utc
 from modelwatch.io.storage import read_bytes
 
@@ -76,7 +75,6 @@ __all__ = [
 log = logging.getLogger("modelwatch.capture")
 
 CAPTURE_INDEXES = ("endpointOutput", "endpointInput")
-SHADOW_EXPERIMENT = "ShadowExperiment"
 BATCH_ROWS = 65_536
 LOGGED_SKIPS = 10  # skipped records logged one by one, of each kind; the rest are counted
 if csv.field_size_limit() < MAX_LINE_BYTES:  # a field may be as long as a line that is read
@@ -375,7 +373,6 @@ _FIELD = '(?:"(?:[^"\\n]|"")*"|[^",\\n][^,\\n]*|)'
 _CSV_LINES = f"^{_FIELD}(?:[,\\n]{_FIELD})*$"
 _QUOTED_FIELD = '(^|,)"(?:[^"]|"")*"'
 _PAYLOAD = pa.struct([("data", pa.string()), ("encoding", pa.string())])
-_JSON_BLOCK = 1 << 20
 
 
 @dataclass
@@ -396,52 +393,6 @@ def _json_schema(indexes: tuple[str, ...]) -> pa.Schema:
     payloads = [(name, _PAYLOAD) for name in dict.fromkeys(indexes)]
     metadata = [("inferenceTime", pa.string()), ("invocationSource", pa.string())]
     return pa.schema([("captureData", pa.struct(payloads)), ("eventMetadata", pa.struct(metadata))])
-
-
-def _read_json(head: bytes, indexes: tuple[str, ...]) -> pa.Table | None:
-    """The records of ``head`` (whole lines), or None where ``json.loads`` per line could differ.
-
-    Every line must start with ``{``: that rules out blank lines (which ``pyarrow.json`` skips without a
-    trace) and top-level ``null`` (which crashes pyarrow 26 at the start of a block); one row per line
-    rules out lines with several values; pyarrow does not check UTF-8 in the fields it ignores.
-    """
-    raw = np.frombuffer(head, np.uint8)
-    ends = np.flatnonzero(raw == ord("\n"))
-    if raw[0] != ord("{") or (raw[ends[:-1] + 1] != ord("{")).any():
-        return None
-    if not head.isascii():
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    options = pj.ParseOptions(explicit_schema=_json_schema(indexes), unexpected_field_behavior="ignore")
-    for block in (_JSON_BLOCK, len(head) + 1):
-        try:
-            table = pj.read_json(
-                pa.BufferReader(head), read_options=pj.ReadOptions(block_size=block), parse_options=options
-            )
-        except pa.ArrowException as error:
-            if "straddling" in str(error) and block == _JSON_BLOCK:
-                continue  # a line longer than a block: read the file as one block
-            return None
-        return table if table.num_rows == ends.size else None
-    return None
-
-
-def _window(times: pa.Array, start: datetime, end: datetime) -> pa.Array | None:
-    """Which records are in ``[start, end)``, judged by the reference parser on each distinct time;
-    None if a time is missing or bad (the reference reader then raises its error)."""
-    if times.null_count:
-        return None
-    inside = []
-    for value in pc.unique(times).to_pylist():
-        try:
-            moment = parse_inference_time(value)
-        except ValueError:
-            return None
-        if start <= moment < end:
-            inside.append(value)
-    return pc.is_in(times, value_set=pa.array(inside, pa.string()))
 
 
 def _numpy(mask: pa.Array) -> np.ndarray:
@@ -561,18 +512,15 @@ def _read_file(
 
 def _cut_file(uri: str, data: bytes, start: datetime, end: datetime, indexes: tuple[str, ...]) -> _Cut | None:
     """Read one file the fast way; None where the reference reader must read it."""
-    size = data.rfind(b"\n") + 1
-    head, tail = (data, b"") if size == len(data) else (data[:size], data[size:])
-    table = _read_json(head, indexes) if head else None
-    if table is None:
+    head, torn = whole_lines(data)
+    read = json_lines(head, _json_schema(indexes)) if head else None
+    if read is None:
         return None
-    metadata = table.column("eventMetadata").combine_chunks()
-    window = _window(pc.struct_field(metadata, "inferenceTime"), start, end)
+    table = read[0]
+    window = capture_window(table.column("eventMetadata").combine_chunks(), start, end)
     if window is None:
         return None
-    inside = _numpy(window)
-    shadow = inside & _numpy(pc.equal(pc.struct_field(metadata, "invocationSource"), SHADOW_EXPERIMENT))
-    keys = np.flatnonzero(inside & ~shadow)
+    keys = np.flatnonzero(window.keep)
     captured = table.column("captureData").combine_chunks()
     payloads = [pc.struct_field(captured, name).take(pa.array(keys)) for name in indexes]
     sides = [_csv_lines(payload) for payload in payloads]
@@ -585,10 +533,8 @@ def _cut_file(uri: str, data: bytes, start: datetime, end: datetime, indexes: tu
     slow = _slow_records(head, np.union1d(keys[~fast], demoted))
     if slow is None:
         return None
-    torn = head.count(b"\n") + 1 if tail.strip() else None
-    records = int(inside.sum())
-    outside, shadows = len(inside) - records, int(shadow.sum())
-    return _Cut(uri, records, outside, shadows, torn, rows, fast_keys, slow)
+    records = int(window.inside.sum())
+    return _Cut(uri, records, window.outside, int(window.shadow.sum()), torn, rows, fast_keys, slow)
 
 
 def _slow_records(head: bytes, positions: np.ndarray) -> list[tuple[int, dict[str, Any]]] | None:
