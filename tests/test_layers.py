@@ -142,3 +142,28 @@ def test_the_architecture_page_names_every_layer_and_only_files_that_exist() -> 
         assert (SRC / "modelwatch" / path).is_file(), path
     for module in re.findall(r"`((?:io|jobs|service|analysis|checks)\.[a-z_]+)`", text):
         assert (SRC / "modelwatch" / (module.replace(".", "/") + ".py")).is_file(), module
+
+
+def private_imports(src: Path) -> set[str]:
+    """``module: imported.name`` for each private name (``_x``) one module imports from another."""
+    found = set()
+    for path in sorted((src / "modelwatch").rglob("*.py")):
+        parts = list(path.relative_to(src).with_suffix("").parts)
+        package = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+            if target.startswith("modelwatch") and private:
+                found |= {f"{'.'.join(parts)}: {target}.{name}" for name in private}
+    return found
+
+
+def test_no_module_imports_another_modules_private_names(tmp_path: Path) -> None:
+    """A helper another module needs is public API of its module (``_private`` modules may be imported)."""
+    assert sorted(private_imports(SRC)) == []
+    (tmp_path / "modelwatch/monitors").mkdir(parents=True)
+    (tmp_path / "modelwatch/monitors/merge.py").write_text("from ..io.capture import _inference_time\n")
+    assert private_imports(tmp_path) == {"modelwatch.monitors.merge: modelwatch.io.capture._inference_time"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from modelwatch.io.storage import _storage_errors, is_local, local_path, open_input
+from modelwatch.io.storage import is_local, local_path, open_input, storage_errors
 
 __all__ = ["compression_of", "open_random_access", "open_stream", "strip_compression"]
 
@@ -28,7 +28,7 @@ def compression_of(name: str) -> str | None:
 def open_stream(uri: str) -> pa.NativeFile:
     """Open ``uri`` as an Arrow input stream of its (decompressed) bytes. The caller closes it."""
     codec = compression_of(uri)
-    with _storage_errors(uri, "open"):
+    with storage_errors(uri, "open"):
         if is_local(uri):
             return pa.input_stream(local_path(uri), compression=codec)
         raw = pa.PythonFile(open_input(uri), mode="r")
@@ -37,7 +37,7 @@ def open_stream(uri: str) -> pa.NativeFile:
 
 def open_random_access(uri: str) -> pa.NativeFile:
     """Open ``uri`` (uncompressed) for random access, as Parquet needs. The caller closes it."""
-    with _storage_errors(uri, "open"):
+    with storage_errors(uri, "open"):
         if is_local(uri):
             return pa.OSFile(local_path(uri), mode="r")
         return pa.PythonFile(open_input(uri), mode="r")

@@ -42,6 +42,7 @@ __all__ = [
     "log_torn_line",
     "parse_inference_time",
     "read_capture",
+    "record_inference_time",
 ]
 
 log = logging.getLogger("modelwatch.capture")
@@ -119,7 +120,7 @@ class CaptureRead:
             self.torn_lines += 1
             log_torn_line(uri, number, str(error))
             return
-        moment = _inference_time(record, uri, number)
+        moment = record_inference_time(record, uri, number)
         if self.start <= moment < self.end:
             self.records += 1
             self.position = (uri, number)
@@ -200,7 +201,7 @@ def parse_inference_time(value: str) -> datetime:
         return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
-def _inference_time(record: dict[str, Any], uri: str, line: int) -> datetime:
+def record_inference_time(record: dict[str, Any], uri: str, line: int) -> datetime:
     metadata = record.get("eventMetadata")
     value = metadata.get("inferenceTime") if isinstance(metadata, dict) else None
     if not isinstance(value, str):

@@ -46,9 +46,9 @@ import pyarrow.compute as pc
 
 from modelwatch.errors import DataError
 from modelwatch.io._prefetch import prefetch
-from modelwatch.io.capture import _inference_time, log_torn_line, parse_inference_time
+from modelwatch.io.capture import log_torn_line, parse_inference_time, record_inference_time
 from modelwatch.io.hours import utc
-from modelwatch.io.payload_fields import _mask, json_objects
+from modelwatch.io.payload_fields import json_objects, true_mask
 from modelwatch.io.storage import read_bytes
 
 __all__ = [
@@ -154,7 +154,7 @@ def capture_lines(files: list[str], rows: pa.Table) -> pa.Array:
         except pa.ArrowInvalid as error:
             raise DataError(f"capture file changed while it was merged: {error}", file=uri) from error
         lines = pc.utf8_rtrim_whitespace(lines)
-        if not _mask(pc.ends_with(lines, "}")).all():
+        if not true_mask(pc.ends_with(lines, "}")).all():
             raise DataError("capture file changed while it was merged: a line is not an object", file=uri)
         parts.append(pc.utf8_slice_codeunits(lines, 0, -1))
     return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
@@ -174,7 +174,7 @@ def parse_inference_times(texts: pa.Array) -> pa.Array | None:
 def in_window(times: pa.Array, start: datetime, end: datetime) -> np.ndarray:
     """Which of ``times`` (timestamp[s, UTC]) are in ``[start, end)``, as a numpy mask."""
     low, high = pa.scalar(start, INFERENCE_TIME), pa.scalar(end, INFERENCE_TIME)
-    return _mask(pc.and_(pc.greater_equal(times, low), pc.less(times, high)))
+    return true_mask(pc.and_(pc.greater_equal(times, low), pc.less(times, high)))
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def capture_window(metadata: pa.StructArray, start: datetime, end: datetime) -> 
     moments, index = parsed
     positions = np.asarray(index.to_numpy(zero_copy_only=False), np.int64)
     inside = np.array([start <= moment < end for moment in moments], bool)[positions]
-    shadow = inside & _mask(pc.equal(pc.struct_field(metadata, "invocationSource"), SHADOW_EXPERIMENT))
+    shadow = inside & true_mask(pc.equal(pc.struct_field(metadata, "invocationSource"), SHADOW_EXPERIMENT))
     return CaptureWindow(pa.array(moments, INFERENCE_TIME).take(index), inside, shadow)
 
 
@@ -349,7 +349,7 @@ def _cut_capture_slow(uri: str, data: bytes, start: datetime, end: datetime, wit
                 raise DataError(f"malformed capture record: {error}", file=uri, line=number) from error
             cut.torn_line = number
             continue
-        moment = _inference_time(record, uri, number)
+        moment = record_inference_time(record, uri, number)
         if not start <= moment < end:
             cut.outside += 1
             continue

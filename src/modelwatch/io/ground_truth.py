@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 from modelwatch.errors import ConfigurationError, DataError, EmptyDatasetError
 from modelwatch.io._prefetch import prefetch
 from modelwatch.io.hours import hour_files, utc
-from modelwatch.io.payload_fields import _mask, json_objects
+from modelwatch.io.payload_fields import json_objects, true_mask
 from modelwatch.io.storage import join_uri, read_bytes, write_bytes
 
 __all__ = [
@@ -161,12 +161,12 @@ def _parse_fast(body: bytes, source: str) -> tuple[pa.Table, tuple[DataError, ..
     event_id = pc.struct_field(table.column("eventMetadata").combine_chunks(), "eventId")
     version = table.column("eventVersion").combine_chunks()
     broken = [
-        (_NO_LABEL_OBJECT, ~_mask(pc.is_valid(labels))),
-        (_NO_DATA, ~_mask(pc.is_valid(data))),
-        (_EMPTY_DATA, _mask(pc.equal(pc.binary_length(data), 0))),
-        (_BAD_ENCODING, ~_mask(pc.equal(pc.struct_field(labels, "encoding"), "CSV"))),
-        (_NO_ID, ~_mask(pc.greater(pc.binary_length(event_id), 0))),
-        (_BAD_VERSION, ~_mask(pc.equal(version, "0"))),
+        (_NO_LABEL_OBJECT, ~true_mask(pc.is_valid(labels))),
+        (_NO_DATA, ~true_mask(pc.is_valid(data))),
+        (_EMPTY_DATA, true_mask(pc.equal(pc.binary_length(data), 0))),
+        (_BAD_ENCODING, ~true_mask(pc.equal(pc.struct_field(labels, "encoding"), "CSV"))),
+        (_NO_ID, ~true_mask(pc.greater(pc.binary_length(event_id), 0))),
+        (_BAD_VERSION, ~true_mask(pc.equal(version, "0"))),
     ]
     rule_of = np.full(ends.size, -1)
     for index, (_, mask) in reversed(list(enumerate(broken))):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelwatch.io.payload_fields import _joined
+from modelwatch.io.payload_fields import joined_bytes
 from modelwatch.io.storage import join_uri, write_bytes
 
 __all__ = ["write_lines_by_hour"]
@@ -25,6 +25,6 @@ def write_lines_by_hour(lines: pa.Array, times: pa.Array, folder_uri: str, name:
     for hour in pc.unique(hours).sort().to_pylist():
         rows = pc.equal(hours, pa.scalar(hour, hours.type))
         uri = join_uri(folder_uri, f"{hour:%Y/%m/%d/%H}", name)
-        write_bytes(uri, _joined(lines.filter(rows)).to_pybytes())
+        write_bytes(uri, joined_bytes(lines.filter(rows)).to_pybytes())
         written.append(uri)
     return written

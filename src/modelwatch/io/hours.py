@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from modelwatch.errors import StorageError
-from modelwatch.io.storage import _to_uri, filesystem
+from modelwatch.io.storage import filesystem, in_scheme
 
 __all__ = ["hour_files", "hours", "utc"]
 
@@ -52,7 +52,7 @@ def hour_files(
         except FileNotFoundError:
             continue
         except OSError as error:
-            raise StorageError(f"cannot list: {error}", uri=_to_uri(base_uri, folder)) from error
+            raise StorageError(f"cannot list: {error}", uri=in_scheme(base_uri, folder)) from error
         names = sorted(p for p in found if _visible(p[len(folder) :]) and keep(p))
-        files.extend(_to_uri(base_uri, p) for p in names)
+        files.extend(in_scheme(base_uri, p) for p in names)
     return files

@@ -42,7 +42,15 @@ import pyarrow.json as pj
 
 from modelwatch.errors import ConfigurationError, DataError
 
-__all__ = ["FieldPath", "extract_field", "json_objects", "json_string", "parse_attribute"]
+__all__ = [
+    "FieldPath",
+    "extract_field",
+    "joined_bytes",
+    "json_objects",
+    "json_string",
+    "parse_attribute",
+    "true_mask",
+]
 
 _JSON_BLOCK = 1 << 20
 _INT64 = (-(2**63), 2**63 - 1)
@@ -131,7 +139,7 @@ def json_string(texts: pa.Array) -> pa.Array:
     texts = texts.cast(pa.string())
     escaped = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
     quoted = pc.binary_join_element_wise('"', escaped, '"', "")
-    control = _mask(pc.match_substring_regex(texts, _CONTROL))
+    control = true_mask(pc.match_substring_regex(texts, _CONTROL))
     if control.any():
         rows = np.flatnonzero(control)
         special = [json.dumps(value, ensure_ascii=False) for value in texts.take(pa.array(rows)).to_pylist()]
@@ -139,7 +147,7 @@ def json_string(texts: pa.Array) -> pa.Array:
     return quoted
 
 
-def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def true_mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A boolean Arrow array as numpy, nulls as False."""
     return np.asarray(values.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -199,20 +207,20 @@ def extract_field(
     else:
         encodings = pc.utf8_upper(_array(encoding).cast(pa.string()))
     found = _Found(pa.nulls(n, pa.string()), {})
-    found.fail(np.flatnonzero(~_mask(pc.is_valid(texts))), "no payload")
-    base64_rows = np.flatnonzero(_mask(pc.equal(encodings, "BASE64")) & _mask(pc.is_valid(texts)))
+    found.fail(np.flatnonzero(~true_mask(pc.is_valid(texts))), "no payload")
+    base64_rows = np.flatnonzero(true_mask(pc.equal(encodings, "BASE64")) & true_mask(pc.is_valid(texts)))
     if base64_rows.size:
         texts = _decode_base64(texts, base64_rows, found)
     kind = "CSV" if path.is_column else "JSON"
-    wanted = _mask(pc.equal(encodings, kind)) | _mask(pc.equal(encodings, "BASE64"))
-    wanted &= _mask(pc.is_valid(texts))
-    other = ~wanted & _mask(pc.is_valid(encodings)) & _mask(pc.is_valid(texts))
+    wanted = true_mask(pc.equal(encodings, kind)) | true_mask(pc.equal(encodings, "BASE64"))
+    wanted &= true_mask(pc.is_valid(texts))
+    other = ~wanted & true_mask(pc.is_valid(encodings)) & true_mask(pc.is_valid(texts))
     if other.any():
         what = "a column index applies to CSV payloads" if path.is_column else "a JSONPath applies to JSON"
         for name in pc.unique(encodings.filter(pa.array(other))).to_pylist():
-            rows_of = np.flatnonzero(other & _mask(pc.equal(encodings, name)))
+            rows_of = np.flatnonzero(other & true_mask(pc.equal(encodings, name)))
             found.fail(rows_of, f"{what}, not to {name} payloads")
-    found.fail(np.flatnonzero(~_mask(pc.is_valid(encodings))), "payload has no encoding")
+    found.fail(np.flatnonzero(~true_mask(pc.is_valid(encodings))), "payload has no encoding")
     rows = np.flatnonzero(wanted)
     rows = rows[~np.isin(rows, np.fromiter(found.reasons, np.int64, len(found.reasons)))]
     if rows.size:
@@ -253,7 +261,7 @@ def _decode_base64(texts: pa.Array, rows: np.ndarray, found: _Found) -> pa.Array
 def _csv_field(texts: pa.Array, column: int, rows: np.ndarray, found: _Found) -> pa.Array:
     """Field ``column`` of one-line CSV payloads; ``rows`` are their positions for error reports."""
     texts = pc.utf8_rtrim(texts, characters="\r\n")
-    multiline = _mask(pc.match_substring(texts, "\n"))
+    multiline = true_mask(pc.match_substring(texts, "\n"))
     if multiline.any():
         lines = pc.add(pc.count_substring(texts, "\n"), 1).to_numpy(zero_copy_only=False)
         for position in np.flatnonzero(multiline):
@@ -261,7 +269,7 @@ def _csv_field(texts: pa.Array, column: int, rows: np.ndarray, found: _Found) ->
                 [rows[position]],
                 f"CSV payload has {lines[position]} lines; one prediction per record is needed",
             )
-    quoted = _mask(pc.match_substring(texts, '"')) & ~multiline
+    quoted = true_mask(pc.match_substring(texts, '"')) & ~multiline
     fields = pc.split_pattern(texts, ",")
     lengths = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
     plain = ~multiline & ~quoted & (lengths > column)
@@ -295,8 +303,8 @@ def _csv_field(texts: pa.Array, column: int, rows: np.ndarray, found: _Found) ->
 def _json_field(texts: pa.Array, steps: tuple[str | int, ...], rows: np.ndarray, found: _Found) -> pa.Array:
     """The value at ``steps`` of JSON payloads, parsed at once when ``pyarrow.json`` can."""
     wrapped = pc.binary_join_element_wise('{"v":', texts, "}\n", "")
-    multiline = bool(_mask(pc.match_substring(texts, "\n")).any())
-    buffer = _joined(wrapped)
+    multiline = bool(true_mask(pc.match_substring(texts, "\n")).any())
+    buffer = joined_bytes(wrapped)
     table = json_objects(buffer, len(texts), multiline=multiline)
     if table is None or table.column_names != ["v"]:
         return _json_field_slow(texts, steps, rows, found)
@@ -305,7 +313,7 @@ def _json_field(texts: pa.Array, steps: tuple[str | int, ...], rows: np.ndarray,
     for step in steps:
         value, gone = _step(value, step)
         missing |= gone
-    missing |= ~_mask(pc.is_valid(value))
+    missing |= ~true_mask(pc.is_valid(value))
     found.fail(rows[missing], "no such value in the JSON payload")
     if pa.types.is_nested(value.type):
         found.fail(rows[~missing], "the value is an object or a list, not a single value")
@@ -315,7 +323,7 @@ def _json_field(texts: pa.Array, steps: tuple[str | int, ...], rows: np.ndarray,
     return value.cast(pa.string())
 
 
-def _joined(strings: pa.Array) -> pa.Buffer:
+def joined_bytes(strings: pa.Array) -> pa.Buffer:
     """The concatenated bytes of a string array (zero copy where possible)."""
     strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
     offsets = np.frombuffer(strings.buffers()[1], np.int32, len(strings) + 1, 4 * strings.offset)

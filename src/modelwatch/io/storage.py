@@ -25,6 +25,7 @@ from modelwatch.settings import get_settings
 __all__ = [
     "exists",
     "filesystem",
+    "in_scheme",
     "is_local",
     "join_uri",
     "list_files",
@@ -32,6 +33,7 @@ __all__ = [
     "open_input",
     "read_bytes",
     "read_text",
+    "storage_errors",
     "write_bytes",
     "write_text",
 ]
@@ -85,7 +87,7 @@ def filesystem(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
 
 
 @contextlib.contextmanager
-def _storage_errors(uri: str, action: str) -> Iterator[None]:
+def storage_errors(uri: str, action: str) -> Iterator[None]:
     """Turn OS and S3 client errors into a :class:`StorageError` naming ``uri``."""
     try:
         yield
@@ -102,7 +104,7 @@ def _storage_errors(uri: str, action: str) -> Iterator[None]:
         raise StorageError(f"cannot {action}: {exc}", uri=uri) from exc
 
 
-def _to_uri(uri: str, path: str) -> str:
+def in_scheme(uri: str, path: str) -> str:
     """``path`` (as returned by the filesystem) in the scheme of the URI the caller gave."""
     if uri.startswith(_S3_PREFIXES):
         return f"{uri.split('://', 1)[0]}://{path}"
@@ -131,7 +133,7 @@ def list_files(uri: str) -> list[str]:
         StorageError: nothing exists at ``uri`` or it cannot be listed.
     """
     fs, path = filesystem(uri)
-    with _storage_errors(uri, "list"):
+    with storage_errors(uri, "list"):
         if _GLOB_CHARS & set(path):
             files: list[str] = []
             for match in sorted(fs.glob(path)):
@@ -141,18 +143,18 @@ def list_files(uri: str) -> list[str]:
                     files.append(match)
             if not files:
                 raise StorageError("no such file or directory (the pattern matches nothing)", uri=uri)
-            return [_to_uri(uri, p) for p in sorted(set(files))]
+            return [in_scheme(uri, p) for p in sorted(set(files))]
         if fs.isfile(path):
             return [uri]
         if not fs.isdir(path):
             raise StorageError("no such file or directory", uri=uri)
-        return [_to_uri(uri, p) for p in _files_under(fs, path)]
+        return [in_scheme(uri, p) for p in _files_under(fs, path)]
 
 
 def open_input(uri: str) -> BinaryIO:
     """Open ``uri`` for reading raw bytes (no decompression). The caller closes it."""
     fs, path = filesystem(uri)
-    with _storage_errors(uri, "open"):
+    with storage_errors(uri, "open"):
         if fs.isdir(path):
             raise StorageError("cannot open: is a directory", uri=uri)
         return fs.open(path, "rb")
@@ -160,7 +162,7 @@ def open_input(uri: str) -> BinaryIO:
 
 def read_bytes(uri: str) -> bytes:
     """The whole content of ``uri``."""
-    with open_input(uri) as stream, _storage_errors(uri, "read"):
+    with open_input(uri) as stream, storage_errors(uri, "read"):
         return stream.read()
 
 
@@ -200,7 +202,7 @@ def _write_local_atomic(path: str, data: bytes) -> None:
 def write_bytes(uri: str, data: bytes) -> None:
     """Write ``data`` to ``uri``, replacing it. Local writes are atomic and create parent folders."""
     fs, path = filesystem(uri)
-    with _storage_errors(uri, "write"):
+    with storage_errors(uri, "write"):
         if is_local(uri):
             _write_local_atomic(path, data)
         else:
@@ -221,5 +223,5 @@ def join_uri(base: str, *parts: str) -> str:
 def exists(uri: str) -> bool:
     """Whether a file or folder exists at ``uri``."""
     fs, path = filesystem(uri)
-    with _storage_errors(uri, "check"):
+    with storage_errors(uri, "check"):
         return bool(fs.exists(path))

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from modelwatch.errors import DataError
 from modelwatch.io._prefetch import prefetch
 from modelwatch.io.hours import hour_files
-from modelwatch.io.payload_fields import _joined, _mask, json_objects
+from modelwatch.io.payload_fields import joined_bytes, json_objects, true_mask
 from modelwatch.io.storage import join_uri, read_bytes, read_text
 
 __all__ = ["TransformFormat", "read_transform_output", "read_transform_outputs", "transform_output_files"]
@@ -99,7 +99,9 @@ def read_transform_output(uri: str, data: bytes, format: TransformFormat, header
         keys, times = _json_ids(uri, lines, numbers)
         output, encoding = lines, "JSON"
         problem = "has no SageMakerInferenceId and SageMakerInferenceTime"
-    bad = ~_mask(pc.match_substring_regex(times, _TIME)) | ~_mask(pc.greater(pc.binary_length(keys), 0))
+    bad = ~true_mask(pc.match_substring_regex(times, _TIME)) | ~true_mask(
+        pc.greater(pc.binary_length(keys), 0)
+    )
     if bad.any():
         line = int(numbers[np.flatnonzero(bad)[0]])
         raise DataError(f"transform output line {problem} (was GenerateInferenceId on?)", file=uri, line=line)
@@ -128,7 +130,7 @@ def _lines(data: bytes, header: bool) -> tuple[pa.Array, np.ndarray]:
     spans.validate(full=True)
     lines = pc.utf8_rtrim(spans, characters="\r\n").cast(pa.string())
     numbers = np.arange(1, ends.size + 1, dtype=np.int64)
-    keep = ~_mask(pc.match_substring_regex(lines, r"^\s*$"))
+    keep = ~true_mask(pc.match_substring_regex(lines, r"^\s*$"))
     if header:
         keep[np.flatnonzero(keep)[:1]] = False
     return lines.filter(pa.array(keep)), numbers[keep]
@@ -139,10 +141,10 @@ def _text(value: Any) -> str | None:
 
 
 def _json_ids(uri: str, lines: pa.Array, numbers: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    starts = _mask(pc.starts_with(pc.utf8_ltrim_whitespace(lines), "{"))
+    starts = true_mask(pc.starts_with(pc.utf8_ltrim_whitespace(lines), "{"))
     table = None
     if starts.all() and len(lines):
-        buffer = _joined(pc.binary_join_element_wise(lines, "\n", ""))
+        buffer = joined_bytes(pc.binary_join_element_wise(lines, "\n", ""))
         table = json_objects(buffer, len(lines), schema=_BT_JSON)
     if table is not None:
         return (
