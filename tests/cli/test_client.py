@@ -261,7 +261,8 @@ def test_alerts_alarms_and_channels_against_a_real_server(server: Served) -> Non
 
 def test_the_client_and_the_alerts_commands_load_neither_the_store_nor_numpy() -> None:
     code = (
-        "import sys, modelwatch.client, modelwatch.cli_client.alerts; "
+        "import sys, modelwatch.client, modelwatch.cli_client.alerts, modelwatch.cli_client.alarms, "
+        "modelwatch.cli_client.channels; "
         "print(sorted(m for m in ('sqlalchemy', 'numpy') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import typer
 
-from modelwatch.cli_client.alerts import alarms_app, alerts_app, channels_app
+from modelwatch.cli_client.alarms import alarms_app
+from modelwatch.cli_client.alerts import alerts_app
 from modelwatch.cli_client.baselines import baselines_app
+from modelwatch.cli_client.channels import channels_app
 from modelwatch.cli_client.common import EXIT_ERROR, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, SETTINGS
 from modelwatch.cli_client.endpoints import endpoints_app
 from modelwatch.cli_client.executions import executions_app

@@ -360,3 +360,18 @@ def wait_for(describe: Callable[[], M], finished: Callable[[M], bool], label: st
     finally:
         if status is not None:
             status.stop()
+
+
+ChannelOption = Annotated[
+    list[str] | None,
+    typer.Option("--channel", help="A notification channel, repeatable.", show_default=False),
+]
+ReminderOption = Annotated[
+    str | None, typer.Option("--reminder", help="Remind every so long while alerting: 30m, 4h, 1d.")
+]
+NoReminderOption = Annotated[bool, typer.Option("--no-reminder", help="Send no reminders.")]
+
+
+def seconds(text: str | None, option: str) -> int | None:
+    """A duration option (30m, 4h, 1d) in whole seconds; None when not given."""
+    return None if text is None else int(parse_duration(text, option).total_seconds())
