@@ -37,6 +37,7 @@ LAYERS: dict[str, float] = {
     "client": 10,
     "api": 11,
     "ui": 11,  # api and ui are siblings: neither imports the other
+    "sagemaker_api": 11,  # SageMaker's JSON 1.1 API, a sibling of api and ui
     "cli_client": 11,
     "server": 12,
     "demo": 13,

@@ -1,7 +1,8 @@
 """``modelwatch server``: the REST API, the dashboard and the scheduler in one process.
 
 :func:`create_app` puts the API (``modelwatch.api``: ``/api/v1``, ``/metrics``, ``/docs``) and the
-dashboard (``modelwatch.ui``: ``/ui``) side by side in one FastAPI app, served by uvicorn; the scheduler
+dashboard (``modelwatch.ui``: ``/ui``) and the SageMaker API (``modelwatch.sagemaker_api``: a ``POST``
+with ``X-Amz-Target`` on any other path) side by side in one FastAPI app, served by uvicorn; the scheduler
 loop runs in a thread beside it with a job runner. On SIGINT/SIGTERM the server stops accepting
 requests, the scheduler stops planning, running executions get ``shutdown_timeout`` seconds to finish,
 and the rest are stopped (``Stopped``).
@@ -50,10 +51,12 @@ def create_app(
     it under ``/ui`` (:func:`modelwatch.ui.mount.install_ui`, docs/dashboard.md): one app, one database,
     one token rule, one ``Host`` and cross-site guard."""
     from modelwatch.api import create_app as create_api
+    from modelwatch.sagemaker_api import install_sagemaker_api
     from modelwatch.ui.mount import install_ui
 
     app = create_api(db, scheduler_runner=scheduler_runner, allowed_hosts=allowed_hosts)
     install_ui(app)
+    install_sagemaker_api(app)  # last: its POST route takes only paths no other route takes
     return app
 
 

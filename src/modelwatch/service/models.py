@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AccessKey",
     "Base",
     "BaselineJob",
     "Endpoint",
@@ -26,6 +27,7 @@ __all__ = [
     "JobDefinitionRow",
     "Metric",
     "Schedule",
+    "Tag",
     "Token",
     "utcnow",
 ]
@@ -195,6 +197,34 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class AccessKey(Base):
+    """An access key of the SageMaker API (SigV4). SigV4 needs the secret itself, so it is stored sealed
+    (``service.secrets``), unlike the API tokens' digests."""
+
+    __tablename__ = "access_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    access_key_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    secret: Mapped[str] = mapped_column(sa.Text)
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class Tag(Base):
+    """A tag (SageMaker's ``Tags``) of a resource, by resource type (``monitoring-schedule``) and name."""
+
+    __tablename__ = "tags"
+    __table_args__ = (sa.UniqueConstraint("resource_type", "resource_name", "key", name="uq_tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(64))
+    resource_name: Mapped[str] = mapped_column(sa.String(63))
+    key: Mapped[str] = mapped_column(sa.String(128))
+    value: Mapped[str] = mapped_column(sa.String(256))
 
 
 # -- alerts, alarms and notifications (docs/alerts.md) ---------------------------------------------
