@@ -62,7 +62,7 @@ def _typed(value: Any, name: str, kind: type[T]) -> T:
             f"1 validation error detected: Value at '{name}' failed to satisfy "
             f"constraint: Member must be of type {kind.__name__}"
         )
-    return value  # type: ignore[return-value]  # checked by isinstance above
+    return value  # checked by isinstance above
 
 
 def enum_field(body: dict[str, Any], name: str, enum: type[E], default: E | None = None) -> E | None:
