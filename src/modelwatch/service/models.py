@@ -26,6 +26,7 @@ __all__ = [
     "Execution",
     "JobDefinitionRow",
     "Metric",
+    "SageMakerRequest",
     "Schedule",
     "Tag",
     "Token",
@@ -225,6 +226,21 @@ class Tag(Base):
     resource_name: Mapped[str] = mapped_column(sa.String(63))
     key: Mapped[str] = mapped_column(sa.String(128))
     value: Mapped[str] = mapped_column(sa.String(256))
+
+
+class SageMakerRequest(Base):
+    """The SageMaker API request that created a resource (``CreateDataQualityJobDefinition``,
+    ``CreateMonitoringSchedule``, ``CreateProcessingJob``, ...), kept so that Describe answers with what
+    Create sent: the fields modelwatch does not use (``RoleArn``, ``ClusterConfig``, ``LocalPath``) too."""
+
+    __tablename__ = "sagemaker_requests"
+    __table_args__ = (sa.UniqueConstraint("resource_type", "resource_name", name="uq_sagemaker_request"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(64))
+    resource_name: Mapped[str] = mapped_column(sa.String(63))
+    request: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # -- alerts, alarms and notifications (docs/alerts.md) ---------------------------------------------

@@ -1,4 +1,5 @@
-"""The SageMaker API's access keys (SigV4, secrets sealed) and resource tags
+"""The SageMaker API's access keys (SigV4, secrets sealed), resource tags and the requests that created
+resources
 
 Revision ID: 0006
 Revises: 0005
@@ -40,8 +41,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("resource_type", "resource_name", "key", name="uq_tag"),
     )
+    op.create_table(
+        "sagemaker_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resource_type", sa.String(64), nullable=False),
+        sa.Column("resource_name", sa.String(63), nullable=False),
+        sa.Column("request", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("resource_type", "resource_name", name="uq_sagemaker_request"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sagemaker_requests")
     op.drop_table("tags")
     op.drop_table("access_keys")
