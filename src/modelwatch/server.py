@@ -1,6 +1,6 @@
-"""``modelwatch server``: the REST API, the dashboard and the scheduler in one process.
+"""``modelwatch server``: the REST API, the dashboard, the SageMaker API and the scheduler in one process.
 
-:func:`create_app` puts the API (``modelwatch.api``: ``/api/v1``, ``/metrics``, ``/docs``) and the
+:func:`create_app` puts the API (``modelwatch.api``: ``/api/v1``, ``/metrics``, ``/docs``), the
 dashboard (``modelwatch.ui``: ``/ui``) and the SageMaker API (``modelwatch.sagemaker_api``: a ``POST``
 with ``X-Amz-Target`` on any other path) side by side in one FastAPI app, served by uvicorn; the scheduler
 loop runs in a thread beside it with a job runner. On SIGINT/SIGTERM the server stops accepting
