@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AccessDenied",
     "AwsError",
     "IncompleteSignature",
     "InvalidSignature",
@@ -71,4 +72,12 @@ class IncompleteSignature(AwsError):
     """The ``Authorization`` header is missing or malformed."""
 
     error_type = "IncompleteSignatureException"
+    status = 403
+
+
+class AccessDenied(AwsError):
+    """The request is authenticated but may not do this: a ``read`` access key calling an operation that
+    changes something, or a request from another machine while no access key exists (open mode)."""
+
+    error_type = "AccessDeniedException"
     status = 403
