@@ -65,7 +65,10 @@ class Settings(BaseSettings):
     )
     s3_endpoint_url: str | None = Field(
         default=None,
-        description="Endpoint of an S3-compatible server for s3:// URIs; falls back to AWS_ENDPOINT_URL.",
+        description=(
+            "Endpoint of an S3-compatible server for s3:// URIs; falls back to AWS_ENDPOINT_URL_S3, then "
+            "AWS_ENDPOINT_URL (as botocore does)."
+        ),
     )
     s3_region: str | None = Field(
         default=None,
@@ -95,6 +98,12 @@ class Settings(BaseSettings):
         ),
     )
 
+    aws_account_id: str = Field(
+        default="000000000000",
+        pattern=r"^[0-9]{12}$",
+        description="The 12-digit account id in the ARNs that the SageMaker API answers with.",
+    )
+
     allowed_hosts: str | None = Field(
         default=None,
         description=(
@@ -118,6 +127,9 @@ class Settings(BaseSettings):
         return _split(self.allowed_roots) or None
 
     def resolved_s3_endpoint_url(self) -> str | None:
+        """The S3 endpoint: this setting, else ``AWS_ENDPOINT_URL_S3``, else ``AWS_ENDPOINT_URL`` (botocore's
+        order for its service-specific variable), else None (AWS itself). Read from the environment at
+        each call, so a changed variable counts without clearing the settings cache."""
         return (
             self.s3_endpoint_url
             or os.environ.get("AWS_ENDPOINT_URL_S3")

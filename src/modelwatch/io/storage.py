@@ -1,9 +1,11 @@
 """Storage URIs through fsspec: local paths (plain or ``file://``) and ``s3://bucket/key``.
 
 S3 URIs use s3fs with the endpoint from :func:`modelwatch.settings.get_settings` (so any
-S3-compatible server works) and the region from the settings or ``AWS_REGION`` /
-``AWS_DEFAULT_REGION``. Local writes are atomic: a temporary file in the same folder is written,
-fsynced and renamed over the target, so a crash never leaves a half-written file.
+S3-compatible server works: ``MODELWATCH_S3_ENDPOINT_URL``, else ``AWS_ENDPOINT_URL_S3``, else
+``AWS_ENDPOINT_URL``, the order botocore uses, so one variable points modelwatch and the SageMaker SDK
+at the same server) and the region from the settings or ``AWS_REGION`` / ``AWS_DEFAULT_REGION``.
+Local writes are atomic: a temporary file in the same folder is written, fsynced and renamed over the
+target, so a crash never leaves a half-written file.
 
 Every failure is a :class:`~modelwatch.errors.StorageError` that names the URI.
 """
