@@ -41,6 +41,7 @@ LAYERS: dict[str, float] = {
     "cli_client": 11,
     "server": 12,
     "demo": 13,
+    "check_steps": 13.5,  # modelwatch quality-check / clarify-check: the Pipelines check steps
     "cli": 14,
 }
 
@@ -115,14 +116,14 @@ SCHEMA_MODULES = {"modelwatch.service.schemas", "modelwatch.service.alert_schema
 
 
 def test_the_http_client_and_its_commands_reach_the_service_only_through_its_schemas() -> None:
-    """``client.py`` and ``cli_client/`` talk HTTP; ``cli_client.tokens`` works on the database by design
-    (``modelwatch tokens`` runs where the database is, before any token exists)."""
+    """``client.py`` and ``cli_client/`` talk HTTP; ``cli_client.tokens`` and ``cli_client.access_keys``
+    work on the database by design (they run where the database is, before any token or key exists)."""
     found = imports(SRC)
     clients = [m for m in found if m == "modelwatch.client" or m.startswith("modelwatch.cli_client")]
     reaching = {
         (module, target)
         for module in clients
-        if module != "modelwatch.cli_client.tokens"
+        if module not in {"modelwatch.cli_client.tokens", "modelwatch.cli_client.access_keys"}
         for target in found[module]
         if _package(target) == "service" and target not in SCHEMA_MODULES
     }

@@ -589,8 +589,10 @@ def demo(
 
 
 def _register() -> None:
+    from modelwatch.check_steps import register_check_step_commands
     from modelwatch.cli_client import register_client_commands
 
+    register_check_step_commands(app)
     register_client_commands(app)
 
 
