@@ -123,7 +123,7 @@ def _categorical(
     robust = config.comparison_method == NumericDriftMethod.ROBUST
     distance = categorical_distance(method, base_counts, cur_counts, robust=robust)
     if math.isnan(distance):
-        return _skip(name, f"the {method.value} distance is undefined (fewer than 2 categories)")
+        return _skip(name, f"the {method.value} distance is undefined (fewer than 2 baseline categories)")
     threshold = config.categorical_comparison_threshold
     if method == CategoricalDriftMethod.CHI_SQUARED:
         if distance >= threshold:

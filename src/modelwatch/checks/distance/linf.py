@@ -2,7 +2,8 @@
 
 ``Simple`` is the largest CDF (numeric) or frequency (categorical) difference; ``Robust`` subtracts
 the two-sample Kolmogorov–Smirnov critical value ``c·sqrt((n+m)/(n·m))`` with ``c = 1.8``
-(alpha 0.003) and clips at 0, so that small samples do not raise alarms on noise.
+(alpha 0.003) and clips at 0, so that small samples do not raise alarms on noise. Given an
+``alpha``, ``c = sqrt(−ln(alpha/2)/2)`` (Deequ's ``LInfinityMethod(alpha=Some(a))``).
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ ROBUST_C_ALPHA = 1.8
 """Deequ's default ``c(alpha)`` for alpha = 0.003."""
 
 
-def robust_correction(linf: float, n: float, m: float) -> float:
-    """``max(0, linf − 1.8·sqrt((n+m)/(n·m)))``; NaN when either sample is empty or ``linf`` is NaN."""
+def robust_correction(linf: float, n: float, m: float, alpha: float | None = None) -> float:
+    """``max(0, linf − c·sqrt((n+m)/(n·m)))``; NaN when either sample is empty or ``linf`` is NaN.
+
+    ``c`` is 1.8, or ``sqrt(−ln(alpha/2)·1/2)`` for a given ``alpha`` (Deequ's ``selectMetrics``).
+    """
     if math.isnan(linf) or n <= 0 or m <= 0:
         return math.nan
-    return max(0.0, linf - ROBUST_C_ALPHA * math.sqrt((n + m) / (n * m)))
+    c_alpha = ROBUST_C_ALPHA if alpha is None else math.sqrt(-math.log(alpha / 2) * 1 / 2)
+    return max(0.0, linf - c_alpha * math.sqrt((n + m) / (n * m)))
 
 
 def linf_simple(base: KLLSketchData, cur: KLLSketchData) -> float:
@@ -48,11 +53,11 @@ def linf_simple(base: KLLSketchData, cur: KLLSketchData) -> float:
     return float(np.max(np.abs(weighted_cdf(bv, bw, points) - weighted_cdf(cv, cw, points))))
 
 
-def linf_robust(base: KLLSketchData, cur: KLLSketchData) -> float:
+def linf_robust(base: KLLSketchData, cur: KLLSketchData, alpha: float | None = None) -> float:
     """:func:`linf_simple` minus the KS critical value; n, m = total sketch weights."""
     _, bw = weighted_items(base)
     _, cw = weighted_items(cur)
-    return robust_correction(linf_simple(base, cur), float(bw.sum()), float(cw.sum()))
+    return robust_correction(linf_simple(base, cur), float(bw.sum()), float(cw.sum()), alpha)
 
 
 def linf_categorical(p_base: Mapping[str, int], p_cur: Mapping[str, int]) -> float:
@@ -66,8 +71,10 @@ def linf_categorical(p_base: Mapping[str, int], p_cur: Mapping[str, int]) -> flo
     return float(np.max(np.abs(p - q)))
 
 
-def linf_categorical_robust(p_base: Mapping[str, int], p_cur: Mapping[str, int]) -> float:
+def linf_categorical_robust(
+    p_base: Mapping[str, int], p_cur: Mapping[str, int], alpha: float | None = None
+) -> float:
     """:func:`linf_categorical` with the robust correction; n, m = total counts (Deequ's default)."""
     n = float(sum(p_base.values()))
     m = float(sum(p_cur.values()))
-    return robust_correction(linf_categorical(p_base, p_cur), n, m)
+    return robust_correction(linf_categorical(p_base, p_cur), n, m, alpha)
