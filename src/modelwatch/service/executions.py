@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from modelwatch.errors import ConflictError, NotFoundError
 from modelwatch.service import alerting
@@ -181,6 +181,11 @@ def list_executions(
     monitoring_type: MonitoringType | None = None,
     scheduled_after: datetime | None = None,
     scheduled_before: datetime | None = None,
+    job_definition_name: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
     sort_by: SortBy = "CreationTime",
     sort_order: SortOrder = "Descending",
     max_results: int = 10,
@@ -200,6 +205,18 @@ def list_executions(
         query = query.where(Execution.scheduled_time > scheduled_after)
     if scheduled_before:
         query = query.where(Execution.scheduled_time < scheduled_before)
+    if job_definition_name:
+        users = sa.select(Schedule.name).where(Schedule.job_definition_name == job_definition_name)
+        query = query.where(Execution.schedule_name.in_(users))
+    bounds: list[tuple[InstrumentedAttribute[datetime], datetime | None, datetime | None]] = [
+        (Execution.created_at, created_after, created_before),
+        (Execution.updated_at, modified_after, modified_before),
+    ]
+    for stamp, after, before in bounds:
+        if after:
+            query = query.where(stamp > after)
+        if before:
+            query = query.where(stamp < before)
     column = {
         "CreationTime": Execution.created_at,
         "ScheduledTime": Execution.scheduled_time,

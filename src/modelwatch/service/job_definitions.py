@@ -6,6 +6,9 @@ current content and earlier ones keep theirs. A definition used by a schedule ca
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -71,12 +74,25 @@ def list_job_definitions(
     *,
     endpoint_name: str | None = None,
     monitoring_type: MonitoringType | None = None,
+    name_contains: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    sort_by: Literal["Name", "CreationTime"] = "CreationTime",
+    sort_order: Literal["Ascending", "Descending"] = "Descending",
     max_results: int = 10,
     next_token: str | None = None,
 ) -> Page[JobDefinitionView]:
-    query = sa.select(JobDefinitionRow).order_by(
-        JobDefinitionRow.created_at.desc(), JobDefinitionRow.id.desc()
-    )
+    """One page of definitions, filtered and sorted as SageMaker's ``List*JobDefinitions`` (the time
+    bounds are exclusive)."""
+    column = JobDefinitionRow.name if sort_by == "Name" else JobDefinitionRow.created_at
+    direction = sa.asc if sort_order == "Ascending" else sa.desc
+    query = sa.select(JobDefinitionRow).order_by(direction(column), direction(JobDefinitionRow.id))
+    if name_contains:
+        query = query.where(JobDefinitionRow.name.contains(name_contains, autoescape=True))
+    if created_after:
+        query = query.where(JobDefinitionRow.created_at > created_after)
+    if created_before:
+        query = query.where(JobDefinitionRow.created_at < created_before)
     if endpoint_name:
         query = query.where(JobDefinitionRow.endpoint_name == endpoint_name)
     if monitoring_type:

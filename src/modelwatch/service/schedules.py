@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal, TypedDict
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from modelwatch.errors import (
     ConflictError,
@@ -230,13 +230,30 @@ def list_schedules(
     status: ScheduleStatus | None = None,
     monitoring_type: MonitoringType | None = None,
     name_contains: str | None = None,
+    job_definition_name: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
     sort_by: SortBy = "CreationTime",
     sort_order: SortOrder = "Descending",
     max_results: int = 10,
     next_token: str | None = None,
 ) -> Page[ScheduleView]:
-    """One page of schedules, filtered and sorted as SageMaker's ``ListMonitoringSchedules``."""
+    """One page of schedules, filtered and sorted as SageMaker's ``ListMonitoringSchedules`` (the time
+    bounds are exclusive)."""
     query = sa.select(Schedule)
+    if job_definition_name:
+        query = query.where(Schedule.job_definition_name == job_definition_name)
+    bounds: list[tuple[InstrumentedAttribute[datetime], datetime | None, datetime | None]] = [
+        (Schedule.created_at, created_after, created_before),
+        (Schedule.updated_at, modified_after, modified_before),
+    ]
+    for stamp, after, before in bounds:
+        if after:
+            query = query.where(stamp > after)
+        if before:
+            query = query.where(stamp < before)
     if endpoint_name:
         query = query.where(Schedule.endpoint_name == endpoint_name)
     if status:
@@ -255,17 +272,32 @@ def list_schedules(
 
 
 def update_schedule(
-    session: Session, name: str, update: ScheduleUpdate, *, now: datetime | None = None
+    session: Session,
+    name: str,
+    update: ScheduleUpdate,
+    *,
+    now: datetime | None = None,
+    job_definition_name: str | None = None,
 ) -> ScheduleView:
     """Change a schedule's expression, NOW window or definition; slots after ``now`` use the new values.
-    A ``Failed`` schedule (one the scheduler could not plan) is ``Scheduled`` again.
+    A ``Failed`` schedule (one the scheduler could not plan) is ``Scheduled`` again. With
+    ``job_definition_name`` the schedule moves to that job definition (its current content).
 
     Raises:
-        NotFoundError: the schedule does not exist.
+        NotFoundError: the schedule or the job definition does not exist.
         ValidationError: a field breaks a rule (named in the error), as in :func:`create_schedule`.
     """
     now = now or utcnow()
     row = get_schedule(session, name, for_update=True)
+    if job_definition_name is not None:
+        shared = get_job_definition(session, job_definition_name)
+        if shared.monitoring_type != row.monitoring_type:
+            raise ValidationError(
+                f"job definition {shared.name!r} is a {shared.monitoring_type} definition, "
+                f"not {row.monitoring_type}",
+                field="monitoring_type",
+            )
+        update = update.model_copy(update={"definition": JobDefinition.model_validate(shared.definition)})
     text = update.schedule_expression or row.schedule_expression
     expression = parse_schedule_expression(text)
     definition = update.definition or JobDefinition.model_validate(row.definition)
@@ -291,6 +323,8 @@ def update_schedule(
         )
     changed = text != row.schedule_expression  # compared before the new expression is stored
     row.schedule_expression = text
+    if job_definition_name is not None:
+        row.job_definition_name = job_definition_name
     row.data_analysis_start_time, row.data_analysis_end_time = start, end
     row.definition = definition.model_dump(mode="json", by_alias=True, exclude_none=True)
     if changed or expression.kind == "cron":

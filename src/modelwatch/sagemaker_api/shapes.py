@@ -1,0 +1,533 @@
+"""SageMaker's job-definition shapes ↔ modelwatch's typed :class:`~modelwatch.jobs.definitions.JobDefinition`.
+
+Requests are read with a :class:`Reader`, whose errors name the member by its full path
+(``DataQualityJobInput.EndpointInput.EndpointName``). A definition is read from a typed
+``Create{Type}JobDefinition`` request (:func:`typed_job_definition`) or from the inline
+``MonitoringJobDefinition`` of a schedule (:func:`inline_job_definition`); both record, in
+:class:`~modelwatch.sagemaker_api.service_errors.Members`, which member each field came from, so a later
+service error names the member too.
+
+The way back (:func:`typed_shapes`, :func:`inline_shape`) describes a definition made through the REST
+API or the CLI, which has no SageMaker request to echo: the analyzer or Clarify image of the region, one
+``ml.m5.xlarge`` instance, a placeholder role.
+
+Images: the Model Monitor analyzer (repository ``sagemaker-model-monitor-analyzer``) for DataQuality and
+ModelQuality, Clarify (``sagemaker-clarify-processing``) for ModelBias and ModelExplainability, in any
+registry, region or account; any other image is refused (custom containers are not supported yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from modelwatch.errors import NotFoundError
+from modelwatch.jobs.definitions import JobDefinition, MonitoringType
+from modelwatch.sagemaker_api import wire
+from modelwatch.sagemaker_api.errors import ValidationError
+from modelwatch.sagemaker_api.service_errors import Members, service_errors, validation_message
+from modelwatch.service.baselines import get_baseline_job
+
+__all__ = [
+    "ANALYZER_REPOSITORY",
+    "ARN_TYPES",
+    "CLARIFY_REPOSITORY",
+    "Reader",
+    "TranslatedDefinition",
+    "inline_job_definition",
+    "inline_shape",
+    "read_tags",
+    "typed_job_definition",
+    "typed_shapes",
+]
+
+T = TypeVar("T")
+
+ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
+CLARIFY_REPOSITORY = "sagemaker-clarify-processing"
+
+ARN_TYPES = {
+    MonitoringType.DATA_QUALITY: "data-quality-job-definition",
+    MonitoringType.MODEL_QUALITY: "model-quality-job-definition",
+    MonitoringType.MODEL_BIAS: "model-bias-job-definition",
+    MonitoringType.MODEL_EXPLAINABILITY: "model-explainability-job-definition",
+}
+"""The ARN type of each monitoring type's job definitions."""
+
+_REPOSITORIES = {
+    MonitoringType.DATA_QUALITY: ANALYZER_REPOSITORY,
+    MonitoringType.MODEL_QUALITY: ANALYZER_REPOSITORY,
+    MonitoringType.MODEL_BIAS: CLARIFY_REPOSITORY,
+    MonitoringType.MODEL_EXPLAINABILITY: CLARIFY_REPOSITORY,
+}
+_PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
+_INPUT_MODES = ("Pipe", "File")
+_DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
+_UPLOAD_MODES = ("Continuous", "EndOfJob")
+_LOCAL_INPUT = "/opt/ml/processing/input/endpoint"
+_LOCAL_OUTPUT = "/opt/ml/processing/output"
+_DEFAULT_ROLE = "arn:aws:iam::{account}:role/modelwatch"
+_DEFAULT_CLUSTER = {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+
+
+class Reader:
+    """One structure of a request at ``path``: its members read with errors that name their full path."""
+
+    def __init__(self, body: Any, path: str = "") -> None:
+        if not isinstance(body, dict):
+            raise ValidationError(validation_message(path or "request", "Member must be a structure"))
+        self.body = body
+        self.path = path
+
+    def member(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def has(self, name: str) -> bool:
+        return self.body.get(name) is not None
+
+    def required(self, name: str, kind: type[T]) -> T:
+        return wire.required({self.member(name): self.body.get(name)}, self.member(name), kind)
+
+    def optional(self, name: str, kind: type[T]) -> T | None:
+        return wire.optional({self.member(name): self.body.get(name)}, self.member(name), kind)
+
+    def text(self, name: str, *, required: bool = False, min_length: int = 0, max_length: int = 1024) -> str:
+        """A string member (``""`` when optional and absent) within the length bounds."""
+        value = self.required(name, str) if required else (self.optional(name, str) or "")
+        if (value or required) and not min_length <= len(value) <= max_length:
+            raise ValidationError(
+                validation_message(
+                    self.member(name),
+                    f"Member must have length greater than or equal to {min_length} "
+                    f"and less than or equal to {max_length}",
+                )
+            )
+        return value
+
+    def enum(self, name: str, allowed: tuple[str, ...], *, required: bool = False) -> str | None:
+        value = self.required(name, str) if required else self.optional(name, str)
+        if value is not None and value not in allowed:
+            raise ValidationError(
+                f"1 validation error detected: Value '{value}' at '{self.member(name)}' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
+        return value
+
+    def child(self, name: str, *, required: bool = False) -> Reader | None:
+        value = self.required(name, dict) if required else self.optional(name, dict)
+        return None if value is None else Reader(value, self.member(name))
+
+    def must_child(self, name: str) -> Reader:
+        found = self.child(name, required=True)
+        assert found is not None
+        return found
+
+    def children(self, name: str, *, required: bool = False, min_items: int = 0) -> list[Reader]:
+        items = (self.required(name, list) if required else self.optional(name, list)) or []
+        if len(items) < min_items:
+            raise ValidationError(
+                validation_message(
+                    self.member(name), f"Member must have length greater than or equal to {min_items}"
+                )
+            )
+        return [Reader(item, f"{self.member(name)}.{index + 1}") for index, item in enumerate(items)]
+
+    def strings(self, name: str) -> dict[str, str] | None:
+        """A map of strings (``Environment``)."""
+        value = self.optional(name, dict)
+        if value is None:
+            return None
+        for key, item in value.items():
+            if not isinstance(item, str):
+                raise ValidationError(
+                    validation_message(f"{self.member(name)}.{key}", "Member must be of type string")
+                )
+        return dict(value)
+
+
+def read_tags(body: dict[str, Any], name: str = "Tags") -> list[tuple[str, str]]:
+    """``Tags`` (a list of ``{Key, Value}``, at most 50) as (key, value) pairs."""
+    tags = []
+    for item in Reader(body).children(name):
+        key = item.text("Key", required=True, min_length=1, max_length=128)
+        value = item.required("Value", str)
+        if len(value) > 256:
+            raise ValidationError(validation_message(item.member("Value"), "Member must have length ≤ 256"))
+        tags.append((key, value))
+    if len(tags) > 50:
+        raise ValidationError(validation_message(name, "Member must have length less than or equal to 50"))
+    return tags
+
+
+@dataclass
+class TranslatedDefinition:
+    """A definition read from a request, and which member each of its fields came from."""
+
+    definition: JobDefinition
+    members: Members
+
+
+def repository(image: str) -> str:
+    """The repository name of an image URI (``…/sagemaker-model-monitor-analyzer:latest`` → the name)."""
+    return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+def _check_image(reader: Reader, kind: MonitoringType) -> None:
+    image = reader.text("ImageUri", required=True, max_length=255)
+    expected = _REPOSITORIES[kind]
+    if repository(image) != expected:
+        raise ValidationError(
+            validation_message(
+                reader.member("ImageUri"),
+                f"image {image!r} is not supported: a {kind.value} job runs the {expected} image "
+                "(any region or account); custom containers are not supported yet",
+            )
+        )
+
+
+def _check_role(body: Reader) -> None:
+    role = body.text("RoleArn", required=True, min_length=20, max_length=2048)
+    if not role.startswith("arn:"):
+        raise ValidationError(validation_message(body.member("RoleArn"), "Member must be an IAM role ARN"))
+
+
+def _check_resources(reader: Reader) -> None:
+    cluster = reader.must_child("ClusterConfig")
+    for name in ("InstanceCount", "VolumeSizeInGB"):
+        if cluster.required(name, int) < 1:
+            raise ValidationError(
+                validation_message(cluster.member(name), "Member must have value greater than or equal to 1")
+            )
+    cluster.text("InstanceType", required=True, min_length=1, max_length=64)
+
+
+def _input(reader: Reader, fields: dict[str, Any], members: Members) -> None:
+    """The endpoint or batch transform input inside ``reader`` (a job input or a monitoring input)."""
+    endpoint, batch = reader.child("EndpointInput"), reader.child("BatchTransformInput")
+    if (endpoint is None) == (batch is None):
+        raise ValidationError(
+            validation_message(reader.path, "give exactly one of EndpointInput, BatchTransformInput")
+        )
+    source = endpoint or batch
+    assert source is not None
+    key = "endpoint_input" if endpoint is not None else "batch_transform_input"
+    members.add(key, source.path)
+    value: dict[str, Any] = {}
+    if endpoint is not None:
+        value["endpoint_name"] = endpoint.text("EndpointName", required=True, min_length=1, max_length=63)
+    else:
+        value["data_captured_destination_uri"] = source.text("DataCapturedDestinationS3Uri", required=True)
+        dataset = source.must_child("DatasetFormat")
+        members.add(f"{key}.dataset_format", dataset.path)
+        value["dataset_format"] = _dataset_format(dataset)
+    source.text("LocalPath", required=True, max_length=256)
+    source.enum("S3InputMode", _INPUT_MODES)
+    source.enum("S3DataDistributionType", _DISTRIBUTIONS)
+    for field, member in (
+        ("endpoint_name", "EndpointName"),
+        ("data_captured_destination_uri", "DataCapturedDestinationS3Uri"),
+        ("start_time_offset", "StartTimeOffset"),
+        ("end_time_offset", "EndTimeOffset"),
+        ("features_attribute", "FeaturesAttribute"),
+        ("inference_attribute", "InferenceAttribute"),
+        ("probability_attribute", "ProbabilityAttribute"),
+        ("probability_threshold_attribute", "ProbabilityThresholdAttribute"),
+        ("exclude_features_attribute", "ExcludeFeaturesAttribute"),
+    ):
+        members.add(f"{key}.{field}", source.member(member))
+        if field in value:
+            continue
+        found = (
+            source.optional(member, float)
+            if field == "probability_threshold_attribute"
+            else source.optional(member, str)
+        )
+        if found is not None:
+            value[field] = found
+    fields[key] = value
+
+
+def _dataset_format(reader: Reader) -> dict[str, Any]:
+    csv, json_, parquet = reader.child("Csv"), reader.child("Json"), reader.child("Parquet")
+    if sum(part is not None for part in (csv, json_, parquet)) != 1:
+        raise ValidationError(validation_message(reader.path, "give exactly one of Csv, Json, Parquet"))
+    if csv is not None:
+        return {"csv": {"header": bool(csv.optional("Header", bool))}}
+    if json_ is not None:
+        return {"json": {"line": bool(json_.optional("Line", bool))}}
+    return {"parquet": {}}
+
+
+def _baseline(
+    session: Session, reader: Reader | None, kind: MonitoringType, fields: dict[str, Any], members: Members
+) -> None:
+    """Baseline files: the resources' URIs, or else those of the baselining job named."""
+    if reader is None:
+        return
+    job_name = reader.optional("BaseliningJobName", str)
+    constraints, statistics = reader.child("ConstraintsResource"), reader.child("StatisticsResource")
+    constraints_uri = constraints.optional("S3Uri", str) if constraints else None
+    statistics_uri = statistics.optional("S3Uri", str) if statistics else None
+    if statistics is not None and kind != MonitoringType.DATA_QUALITY:
+        raise ValidationError(
+            validation_message(statistics.path, f"a {kind.value} baseline has constraints only")
+        )
+    if job_name and (
+        constraints_uri is None or (kind == MonitoringType.DATA_QUALITY and statistics_uri is None)
+    ):
+        try:
+            job = get_baseline_job(session, job_name)
+        except NotFoundError:
+            raise ValidationError(
+                validation_message(
+                    reader.member("BaseliningJobName"), f"Could not find baselining job '{job_name}'"
+                )
+            ) from None
+        if job.constraints_uri is None:
+            raise ValidationError(
+                validation_message(
+                    reader.member("BaseliningJobName"),
+                    f"baselining job '{job_name}' has no results ({job.status})",
+                )
+            )
+        constraints_uri = constraints_uri or job.constraints_uri
+        if kind == MonitoringType.DATA_QUALITY:
+            statistics_uri = statistics_uri or job.statistics_uri
+    if constraints_uri is not None:
+        fields["baseline_constraints_uri"] = constraints_uri
+        members.add("baseline_constraints_uri", f"{reader.path}.ConstraintsResource.S3Uri")
+    if statistics_uri is not None:
+        fields["baseline_statistics_uri"] = statistics_uri
+        members.add("baseline_statistics_uri", f"{reader.path}.StatisticsResource.S3Uri")
+
+
+def _output(reader: Reader, fields: dict[str, Any], members: Members) -> None:
+    outputs = reader.children("MonitoringOutputs", required=True, min_items=1)
+    s3 = outputs[0].must_child("S3Output")
+    fields["output_uri"] = s3.text("S3Uri", required=True, min_length=1, max_length=512)
+    s3.text("LocalPath", required=True, max_length=256)
+    s3.enum("S3UploadMode", _UPLOAD_MODES)
+    members.add("output_uri", s3.member("S3Uri"))
+
+
+def _stopping(reader: Reader | None, fields: dict[str, Any], members: Members) -> None:
+    if reader is None:
+        return
+    fields["max_runtime_seconds"] = reader.required("MaxRuntimeInSeconds", int)
+    members.add("max_runtime_seconds", reader.member("MaxRuntimeInSeconds"))
+
+
+def _environment(reader: Reader, name: str, fields: dict[str, Any], members: Members) -> dict[str, str]:
+    environment = reader.strings(name) or {}
+    if environment:
+        fields["environment"] = environment
+    members.add("environment", reader.member(name))
+    return environment
+
+
+def _build(fields: dict[str, Any], members: Members) -> TranslatedDefinition:
+    with service_errors(members):
+        return TranslatedDefinition(JobDefinition.model_validate(fields), members)
+
+
+def typed_job_definition(
+    session: Session, kind: MonitoringType, body: dict[str, Any]
+) -> TranslatedDefinition:
+    """The definition of a ``Create{kind}JobDefinition`` request."""
+    request = Reader(body)
+    prefix = kind.value
+    members = Members(default=f"{prefix}JobInput")
+    members.add("name", "JobDefinitionName")
+    fields: dict[str, Any] = {}
+    _check_role(request)
+    _check_resources(request.must_child("JobResources"))
+    request.child("NetworkConfig")
+    app = request.must_child(f"{prefix}AppSpecification")
+    _check_image(app, kind)
+    if kind in (MonitoringType.DATA_QUALITY, MonitoringType.MODEL_QUALITY):
+        for field, member in (
+            ("record_preprocessor_script", "RecordPreprocessorSourceUri"),
+            ("post_analytics_processor_script", "PostAnalyticsProcessorSourceUri"),
+        ):
+            value = app.optional(member, str)
+            members.add(field, app.member(member))
+            if value is not None:
+                fields[field] = value
+    environment = _environment(app, "Environment", fields, members)
+    if kind == MonitoringType.MODEL_QUALITY:
+        problem = app.enum("ProblemType", _PROBLEM_TYPES) or environment.get("problem_type")
+        members.add("problem_type", app.member("ProblemType"))
+        if problem is not None:
+            fields["problem_type"] = problem
+    if kind in (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY):
+        fields["config_uri"] = app.text("ConfigUri", required=True, min_length=1)
+        members.add("config_uri", app.member("ConfigUri"))
+    job_input = request.must_child(f"{prefix}JobInput")
+    _input(job_input, fields, members)
+    truth = job_input.child(
+        "GroundTruthS3Input", required=kind in (MonitoringType.MODEL_QUALITY, MonitoringType.MODEL_BIAS)
+    )
+    if truth is not None:
+        uri = truth.optional("S3Uri", str)
+        members.add("ground_truth_uri", truth.member("S3Uri"))
+        if uri:
+            fields["ground_truth_uri"] = uri
+    _output(request.must_child(f"{prefix}JobOutputConfig"), fields, members)
+    _baseline(session, request.child(f"{prefix}BaselineConfig"), kind, fields, members)
+    _stopping(request.child("StoppingCondition"), fields, members)
+    return _build(fields, members)
+
+
+def inline_job_definition(session: Session, kind: MonitoringType, reader: Reader) -> TranslatedDefinition:
+    """The inline ``MonitoringJobDefinition`` of a schedule (the SDK's base ``ModelMonitor``)."""
+    members = Members(default=reader.path)
+    fields: dict[str, Any] = {}
+    _check_role(reader)
+    _check_resources(reader.must_child("MonitoringResources"))
+    app = reader.must_child("MonitoringAppSpecification")
+    _check_image(app, kind)
+    for field, member in (
+        ("record_preprocessor_script", "RecordPreprocessorSourceUri"),
+        ("post_analytics_processor_script", "PostAnalyticsProcessorSourceUri"),
+    ):
+        value = app.optional(member, str)
+        members.add(field, app.member(member))
+        if value is not None:
+            fields[field] = value
+    environment = _environment(reader, "Environment", fields, members)
+    if kind == MonitoringType.MODEL_QUALITY and "problem_type" in environment:
+        fields["problem_type"] = environment["problem_type"]
+        members.add("problem_type", f"{reader.member('Environment')}.problem_type")
+    inputs = reader.children("MonitoringInputs", required=True, min_items=1)
+    if len(inputs) > 1:
+        raise ValidationError(
+            validation_message(
+                reader.member("MonitoringInputs"), "Member must have length less than or equal to 1"
+            )
+        )
+    _input(inputs[0], fields, members)
+    _output(reader.must_child("MonitoringOutputConfig"), fields, members)
+    _baseline(session, reader.child("BaselineConfig"), kind, fields, members)
+    _stopping(reader.child("StoppingCondition"), fields, members)
+    return _build(fields, members)
+
+
+# -- the way back: a definition without a SageMaker request -------------------------------------------
+
+
+def image_uri(kind: MonitoringType, region: str, account: str) -> str:
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{_REPOSITORIES[kind]}:latest"
+
+
+def _input_shape(definition: JobDefinition) -> dict[str, Any]:
+    source = definition.input
+    shape: dict[str, Any] = {
+        "LocalPath": _LOCAL_INPUT,
+        "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated",
+    }
+    if definition.endpoint_input is not None:
+        shape["EndpointName"] = definition.endpoint_input.endpoint_name
+    else:
+        assert definition.batch_transform_input is not None
+        batch = definition.batch_transform_input
+        shape["DataCapturedDestinationS3Uri"] = batch.data_captured_destination_uri
+        fmt = batch.dataset_format
+        shape["DatasetFormat"] = (
+            {"Csv": {"Header": fmt.header}}
+            if fmt.format == "csv"
+            else {"Json": {"Line": bool((fmt.json_ or {}).get("line"))}}
+            if fmt.format == "json"
+            else {"Parquet": {}}
+        )
+    for field, member in (
+        ("start_time_offset", "StartTimeOffset"),
+        ("end_time_offset", "EndTimeOffset"),
+        ("features_attribute", "FeaturesAttribute"),
+        ("inference_attribute", "InferenceAttribute"),
+        ("probability_attribute", "ProbabilityAttribute"),
+        ("probability_threshold_attribute", "ProbabilityThresholdAttribute"),
+        ("exclude_features_attribute", "ExcludeFeaturesAttribute"),
+    ):
+        value = getattr(source, field)
+        if value is not None:
+            shape[member] = value
+    key = "EndpointInput" if definition.endpoint_input is not None else "BatchTransformInput"
+    return {key: shape}
+
+
+def _output_shape(output_uri: str) -> dict[str, Any]:
+    return {
+        "MonitoringOutputs": [
+            {"S3Output": {"S3Uri": output_uri, "LocalPath": _LOCAL_OUTPUT, "S3UploadMode": "EndOfJob"}}
+        ]
+    }
+
+
+def _baseline_shape(definition: JobDefinition, kind: MonitoringType) -> dict[str, Any]:
+    shape: dict[str, Any] = {}
+    if definition.baseline_constraints_uri:
+        shape["ConstraintsResource"] = {"S3Uri": definition.baseline_constraints_uri}
+    if definition.baseline_statistics_uri and kind == MonitoringType.DATA_QUALITY:
+        shape["StatisticsResource"] = {"S3Uri": definition.baseline_statistics_uri}
+    return shape
+
+
+def typed_shapes(
+    kind: MonitoringType, definition: JobDefinition, output_uri: str, region: str, account: str
+) -> dict[str, Any]:
+    """The members of ``Describe{kind}JobDefinition`` for a definition made without the SageMaker API."""
+    prefix = kind.value
+    app: dict[str, Any] = {"ImageUri": image_uri(kind, region, account)}
+    if definition.record_preprocessor_script:
+        app["RecordPreprocessorSourceUri"] = definition.record_preprocessor_script
+    if definition.post_analytics_processor_script:
+        app["PostAnalyticsProcessorSourceUri"] = definition.post_analytics_processor_script
+    if definition.environment:
+        app["Environment"] = dict(definition.environment)
+    if kind == MonitoringType.MODEL_QUALITY and definition.problem_type:
+        app["ProblemType"] = definition.problem_type
+    if definition.config_uri:
+        app["ConfigUri"] = definition.config_uri
+    job_input = _input_shape(definition)
+    if definition.ground_truth_uri:
+        job_input["GroundTruthS3Input"] = {"S3Uri": definition.ground_truth_uri}
+    shape: dict[str, Any] = {
+        f"{prefix}AppSpecification": app,
+        f"{prefix}JobInput": job_input,
+        f"{prefix}JobOutputConfig": _output_shape(output_uri),
+        "JobResources": {"ClusterConfig": dict(_DEFAULT_CLUSTER)},
+        "RoleArn": _DEFAULT_ROLE.format(account=account),
+        "StoppingCondition": {"MaxRuntimeInSeconds": definition.max_runtime},
+    }
+    baseline = _baseline_shape(definition, kind)
+    if baseline:
+        shape[f"{prefix}BaselineConfig"] = baseline
+    return shape
+
+
+def inline_shape(
+    kind: MonitoringType, definition: JobDefinition, output_uri: str, region: str, account: str
+) -> dict[str, Any]:
+    """A schedule's inline ``MonitoringJobDefinition`` for a definition made without the SageMaker API."""
+    app: dict[str, Any] = {"ImageUri": image_uri(kind, region, account)}
+    if definition.record_preprocessor_script:
+        app["RecordPreprocessorSourceUri"] = definition.record_preprocessor_script
+    if definition.post_analytics_processor_script:
+        app["PostAnalyticsProcessorSourceUri"] = definition.post_analytics_processor_script
+    shape: dict[str, Any] = {
+        "MonitoringInputs": [_input_shape(definition)],
+        "MonitoringOutputConfig": _output_shape(output_uri),
+        "MonitoringResources": {"ClusterConfig": dict(_DEFAULT_CLUSTER)},
+        "MonitoringAppSpecification": app,
+        "StoppingCondition": {"MaxRuntimeInSeconds": definition.max_runtime},
+        "RoleArn": _DEFAULT_ROLE.format(account=account),
+    }
+    if definition.environment:
+        shape["Environment"] = dict(definition.environment)
+    baseline = _baseline_shape(definition, kind)
+    if baseline:
+        shape["BaselineConfig"] = baseline
+    return shape
