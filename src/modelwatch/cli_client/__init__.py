@@ -1,9 +1,11 @@
 """The client commands of ``modelwatch``: endpoints, baselines, schedules, executions, ground-truth, …
 
-All but ``tokens`` talk to the REST API through :class:`modelwatch.client.Client`: ``--url`` (env
-``MODELWATCH_URL``, default ``http://127.0.0.1:8000``) and ``--token`` (env ``MODELWATCH_TOKEN``) say
-where and as whom; ``--json`` prints the server's JSON for scripts instead of tables and panels.
-``tokens`` works on the metadata database directly (``--database-url``, default the settings').
+All but ``tokens`` and ``access-keys`` talk to the REST API through :class:`modelwatch.client.Client`:
+``--url`` (env ``MODELWATCH_URL``, default ``http://127.0.0.1:8000``) and ``--token`` (env
+``MODELWATCH_TOKEN``) say where and as whom; ``--json`` prints the server's JSON for scripts instead of
+tables and panels.
+``tokens`` and ``access-keys`` (the SageMaker API's SigV4 keys) work on the metadata database directly
+(``--database-url``, default the settings').
 
 Exit codes: 0 success; 1 the server answered an error (4xx/5xx; its message and field errors go to
 stderr) or a waited-for job failed; 2 wrong usage (unknown option, bad value, unreadable spec file);
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import typer
 
+from modelwatch.cli_client.access_keys import access_keys_app
 from modelwatch.cli_client.alarms import alarms_app
 from modelwatch.cli_client.alerts import alerts_app
 from modelwatch.cli_client.baselines import baselines_app
@@ -42,5 +45,6 @@ def register_client_commands(app: typer.Typer) -> None:
         ("alarms", alarms_app),
         ("channels", channels_app),
         ("tokens", tokens_app),
+        ("access-keys", access_keys_app),
     ):
         app.add_typer(sub, name=name, context_settings=SETTINGS)
