@@ -7,17 +7,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from modelwatch.analysis.spark_update import spark_update
+
 __all__ = ["Moments"]
 
 
 @dataclass
 class Moments:
-    """A mergeable accumulator of numeric moments.
+    """A mergeable accumulator of numeric moments, bit for bit as Spark (and so SageMaker) computes them.
 
-    ``sum`` is plain left-to-right double addition in arrival order (what Spark's ``sum`` does within a
-    partition; ``numpy.cumsum`` is sequential, ``numpy.sum`` is pairwise and would differ in the last
-    digits). ``m2`` is the sum of squared deviations from the mean, combined across batches with Chan's
-    formula — the same recurrence Spark's ``stddev_pop`` uses to merge partitions.
+    Within a part, every value goes through Spark's sequential update of ``(n, avg, m2)`` and the
+    running ``sum`` (:func:`~modelwatch.analysis.spark_update.spark_update`), batch after batch, as
+    rows go through a Spark partition. Parts are merged with Spark's ``mergeExpressions``
+    (``delta = avg2 − avg1; deltaN = delta / n; avg = avg1 + deltaN·n2; m2 = m2₁ + m2₂ +
+    delta·deltaN·n1·n2``, sums added), so a dataset cut into the same parts as Spark's partitions
+    gives the same digits. Spark's final aggregation starts from an empty buffer and merges every
+    partial into it, the first one too: ``Moments().merge(first)`` keeps ``count``, ``m2`` and ``sum``
+    but rounds ``mean`` through ``(avg / n)·n``, as Spark does. ``std_dev = sqrt(m2 / n)``
+    (``stddev_pop``); ``average = sum / count`` (Deequ's ``Mean``).
     """
 
     count: int = 0
@@ -28,29 +35,24 @@ class Moments:
     max: float = -math.inf
 
     def update(self, values: np.ndarray) -> None:
-        n = len(values)
-        if n == 0:
+        if len(values) == 0:
             return
-        running = values.astype(np.float64, copy=True)
-        running[0] += self.sum  # so the running sum continues ((sum + x0) + x1) + ... exactly
-        np.cumsum(running, out=running)
-        batch_mean = float(values.mean())
-        deviations = values - batch_mean
-        self._combine(n, batch_mean, float(np.einsum("i,i->", deviations, deviations)))
-        self.sum = float(running[-1])
+        n, self.mean, self.m2, self.sum = spark_update(
+            values, float(self.count), self.mean, self.m2, self.sum
+        )
+        self.count = int(n)
         self.min = min(self.min, float(values.min()))
         self.max = max(self.max, float(values.max()))
 
-    def _combine(self, n: int, mean: float, m2: float) -> None:
-        total = self.count + n
-        delta = mean - self.mean
-        self.mean += delta * n / total
-        self.m2 += m2 + delta * delta * self.count * n / total
-        self.count = total
-
     def merge(self, other: Moments) -> Moments:
         if other.count:
-            self._combine(other.count, other.mean, other.m2)
+            n1, n2 = float(self.count), float(other.count)
+            new_n = n1 + n2
+            delta = other.mean - self.mean
+            delta_n = delta / new_n
+            self.mean = self.mean + delta_n * n2
+            self.m2 = self.m2 + other.m2 + delta * delta_n * n1 * n2
+            self.count += other.count
             self.sum += other.sum
             self.min = min(self.min, other.min)
             self.max = max(self.max, other.max)
@@ -58,7 +60,7 @@ class Moments:
 
     @property
     def std_dev(self) -> float:
-        return math.sqrt(self.m2 / self.count) if self.count else math.nan
+        return math.sqrt(self.m2 / float(self.count)) if self.count else math.nan
 
     @property
     def average(self) -> float:

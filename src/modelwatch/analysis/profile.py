@@ -230,6 +230,23 @@ class DatasetProfile:
         return cls(columns, int(data["item_count"]))
 
 
+def merge_partials(partials: Sequence[DatasetProfile]) -> DatasetProfile:
+    """Merge the partial profiles of consecutive parts in order, into the first one.
+
+    As in Spark's final aggregation, whose buffer starts empty and merges every partition's buffer,
+    the first partial's moments are merged into empty moments before the others (this rounds its
+    running mean as Spark does; see :class:`~modelwatch.analysis.moments.Moments`). A single partial
+    is returned untouched, bit for bit.
+    """
+    merged = partials[0]
+    if len(partials) > 1:
+        for column in merged.columns:
+            column.moments = Moments().merge(column.moments)
+    for partial in partials[1:]:
+        merged.merge(partial)
+    return merged
+
+
 def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 

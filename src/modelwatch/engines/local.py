@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from modelwatch.analysis.profile import DatasetProfile
+from modelwatch.analysis.profile import DatasetProfile, merge_partials
 from modelwatch.errors import EmptyDatasetError
 from modelwatch.formats.statistics import Statistics
 from modelwatch.io.datasets import Dataset
@@ -211,11 +211,8 @@ def _profile_in_processes(
 
 
 def _merge_in_order(partials: list[DatasetProfile]) -> DatasetProfile:
-    """Merge partial profiles left to right; a single partial is returned untouched, bit for bit."""
-    merged = partials[0]
-    for partial in partials[1:]:
-        merged.merge(partial)
-    return merged
+    """Merge partial profiles left to right (:func:`merge_partials`); one partial is kept bit for bit."""
+    return merge_partials(partials)
 
 
 def _second_pass(dataset: Dataset, profile: DatasetProfile) -> None:
