@@ -43,11 +43,10 @@ def execution_summaries(
 ) -> list[dict[str, Any]]:
     """SageMaker's ``MonitoringExecutionSummary`` of each execution (one query for the definition names)."""
     names = {view.schedule_name for view in views}
-    definitions = dict(
-        session.execute(
-            sa.select(Schedule.name, Schedule.job_definition_name).where(Schedule.name.in_(names))
-        ).tuples()
+    rows = session.execute(
+        sa.select(Schedule.name, Schedule.job_definition_name).where(Schedule.name.in_(names))
     )
+    definitions = {name: definition for name, definition in rows}
     summaries = []
     for view in views:
         modified = max(moment for moment in (view.created_at, view.started_at, view.ended_at) if moment)

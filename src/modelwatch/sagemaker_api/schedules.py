@@ -69,6 +69,9 @@ def _members(default: str = _CONFIG) -> Members:
         ("data_analysis_start_time", f"{_CONFIG}.ScheduleConfig.DataAnalysisStartTime"),
         ("data_analysis_end_time", f"{_CONFIG}.ScheduleConfig.DataAnalysisEndTime"),
         ("job_definition_name", f"{_CONFIG}.MonitoringJobDefinitionName"),
+        ("ScheduleConfig.ScheduleExpression", f"{_CONFIG}.ScheduleConfig.ScheduleExpression"),
+        ("ScheduleConfig.DataAnalysisStartTime", f"{_CONFIG}.ScheduleConfig.DataAnalysisStartTime"),
+        ("ScheduleConfig.DataAnalysisEndTime", f"{_CONFIG}.ScheduleConfig.DataAnalysisEndTime"),
     ):
         members.add(path, member)
     return members

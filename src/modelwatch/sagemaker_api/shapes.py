@@ -214,6 +214,8 @@ def _input(reader: Reader, fields: dict[str, Any], members: Members) -> None:
     assert source is not None
     key = "endpoint_input" if endpoint is not None else "batch_transform_input"
     members.add(key, source.path)
+    members.add("StartTimeOffset", source.member("StartTimeOffset"))  # the service's names for them
+    members.add("EndTimeOffset", source.member("EndTimeOffset"))
     value: dict[str, Any] = {}
     if endpoint is not None:
         value["endpoint_name"] = endpoint.text("EndpointName", required=True, min_length=1, max_length=63)
@@ -312,7 +314,11 @@ def _output(reader: Reader, fields: dict[str, Any], members: Members) -> None:
     members.add("output_uri", s3.member("S3Uri"))
 
 
-def _stopping(reader: Reader | None, fields: dict[str, Any], members: Members) -> None:
+def _stopping(parent: Reader, fields: dict[str, Any], members: Members) -> None:
+    members.add(
+        "StoppingCondition.MaxRuntimeInSeconds", parent.member("StoppingCondition.MaxRuntimeInSeconds")
+    )
+    reader = parent.child("StoppingCondition")
     if reader is None:
         return
     fields["max_runtime_seconds"] = reader.required("MaxRuntimeInSeconds", int)
@@ -376,7 +382,7 @@ def typed_job_definition(
             fields["ground_truth_uri"] = uri
     _output(request.must_child(f"{prefix}JobOutputConfig"), fields, members)
     _baseline(session, request.child(f"{prefix}BaselineConfig"), kind, fields, members)
-    _stopping(request.child("StoppingCondition"), fields, members)
+    _stopping(request, fields, members)
     return _build(fields, members)
 
 
@@ -410,7 +416,7 @@ def inline_job_definition(session: Session, kind: MonitoringType, reader: Reader
     _input(inputs[0], fields, members)
     _output(reader.must_child("MonitoringOutputConfig"), fields, members)
     _baseline(session, reader.child("BaselineConfig"), kind, fields, members)
-    _stopping(reader.child("StoppingCondition"), fields, members)
+    _stopping(reader, fields, members)
     return _build(fields, members)
 
 
