@@ -29,6 +29,7 @@ GROUPS = {
     "alarms": ["create", "list", "describe", "update", "delete"],
     "channels": ["create", "list", "describe", "delete"],
     "tokens": ["create", "list", "revoke"],
+    "access-keys": ["create", "list", "delete"],
 }
 HOUR = datetime(2026, 6, 1, 10, tzinfo=UTC)
 ROOT = Path(__file__).parents[2]
