@@ -1,0 +1,422 @@
+"""The SageMaker Python SDK v2 (``sagemaker.model_monitor``) end to end against a real modelwatch server.
+
+Only what a user changes when moving from SageMaker is set: the environment variables
+``AWS_ENDPOINT_URL_SAGEMAKER`` / ``AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`` (modelwatch) and
+``AWS_ENDPOINT_URL_S3`` (the moto S3 server), a region and any key pair, ``Session(default_bucket=...)``
+and a full role ARN. The code under test is the SDK's own, unchanged. The SDK polls every 5 s (logs every
+30 s); ``time.sleep`` is capped at 0.2 s for the module, which is test plumbing only.
+
+One server, database and bucket serve the whole module; each test uses its own names.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from modelwatch.cli import EXIT_OK, app
+from modelwatch.examples import drift, example_dataset
+from modelwatch.server import create_app
+from modelwatch.service.db import open_database
+from modelwatch.service.runner import Runner
+from modelwatch.settings import get_settings
+
+with warnings.catch_warnings():  # SDK v2 warns at import that v3 exists; users of sagemaker<3 see it too
+    warnings.filterwarnings("ignore", message="You are using the SageMaker Python SDK v2")
+    import sagemaker
+    from sagemaker.model_monitor import (
+        CronExpressionGenerator,
+        DatasetFormat,
+        DefaultModelMonitor,
+        EndpointInput,
+        ModelQualityMonitor,
+    )
+
+pytestmark = pytest.mark.filterwarnings("ignore::sagemaker.deprecations.SageMakerV2DeprecationWarning")
+
+REGION = "eu-west-1"
+BUCKET = "modelwatch-sdk"
+ROLE = "arn:aws:iam::111122223333:role/service-role/ModelMonitorRole"
+CAPTURE = f"s3://{BUCKET}/model-monitor/data-capture"  # the SDK's DataCaptureConfig default
+FEATURES = ["age", "income", "credit_score", "loan_amount", "utilisation", "employment", "region"]
+_real_sleep = time.sleep
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _serving(asgi: Any) -> Iterator[str]:
+    """``asgi`` served by uvicorn on a free loopback port (lifespan on); stops it on exit."""
+    port = _free_port()
+    http = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=http.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not http.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        _real_sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        http.should_exit = True
+        thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def sdk_server(s3_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """modelwatch on loopback with a job runner, and the SDK's environment pointed at it and at S3."""
+    data = tmp_path_factory.mktemp("sdk") / "modelwatch"
+    data.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELWATCH_DATA_DIR", str(data))
+        # AWS_ENDPOINT_URL would move every client: a user sets the per-service variables
+        for name in ("MODELWATCH_DATABASE_URL", "MODELWATCH_STORAGE_URI", "AWS_ENDPOINT_URL"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ENDPOINT_URL_S3", s3_server)
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        patch.setattr(time, "sleep", lambda seconds: _real_sleep(min(seconds, 0.2)))  # the SDK's polls
+        get_settings.cache_clear()
+        db = open_database(f"sqlite:///{data / 'modelwatch.db'}")
+        runner = Runner(db)
+        try:
+            with _serving(create_app(db, scheduler_runner=runner)) as url:
+                patch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", url)
+                patch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", url)
+                boto3.client("s3", region_name=REGION).create_bucket(
+                    Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+                )
+                yield url
+        finally:
+            runner.shutdown(timeout=10)
+            db.dispose()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def session(sdk_server: str) -> Any:
+    """The SDK's session, as a user moving from SageMaker builds it."""
+    return sagemaker.Session(boto_session=boto3.Session(region_name=REGION), default_bucket=BUCKET)
+
+
+def _s3_json(uri: str) -> Any:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return json.loads(
+        boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
+
+
+def _modelwatch_baseline(dataset: Path, out: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(app, ["baseline", "-d", str(dataset), "--header", "-o", str(out)])
+    assert result.exit_code == EXIT_OK, result.output
+    return json.loads((out / "statistics.json").read_text())
+
+
+def _monitor(session: Any) -> DefaultModelMonitor:
+    return DefaultModelMonitor(
+        role=ROLE,
+        instance_count=1,
+        instance_type="ml.m5.xlarge",
+        volume_size_in_gb=20,
+        max_runtime_in_seconds=1800,
+        sagemaker_session=session,
+    )
+
+
+@pytest.fixture(scope="module")
+def baselined(sdk_server: str, tmp_path_factory: pytest.TempPathFactory) -> DefaultModelMonitor:
+    """A DefaultModelMonitor with a finished baselining job of credit.csv (flow a, logs=False)."""
+    session = sagemaker.Session(boto_session=boto3.Session(region_name=REGION), default_bucket=BUCKET)
+    monitor = _monitor(session)
+    monitor.suggest_baseline(
+        baseline_dataset=str(example_dataset()),
+        dataset_format=DatasetFormat.csv(header=True),
+        output_s3_uri=f"s3://{BUCKET}/baselines/credit",
+        job_name="credit-baseline",
+        wait=True,
+        logs=False,
+    )
+    return monitor
+
+
+# -- a: suggest_baseline ---------------------------------------------------------------------------------
+
+
+def test_suggest_baseline_equals_modelwatch_baseline(baselined: DefaultModelMonitor, tmp_path: Path) -> None:
+    job = baselined.latest_baselining_job
+    assert job.describe()["ProcessingJobStatus"] == "Completed"
+    ours = _modelwatch_baseline(example_dataset(), tmp_path)
+    assert baselined.baseline_statistics().body_dict == ours
+    constraints = baselined.suggested_constraints().body_dict
+    assert constraints == json.loads((tmp_path / "constraints.json").read_text())
+    assert [f["name"] for f in ours["features"]] == ["defaulted", *FEATURES]
+
+
+def test_suggest_baseline_with_logs(session: Any, tmp_path: Path) -> None:
+    small = tmp_path / "small.csv"
+    pcsv.write_csv(pcsv.read_csv(example_dataset()).slice(0, 500), small)
+    monitor = _monitor(session)
+    monitor.suggest_baseline(
+        baseline_dataset=str(small),
+        dataset_format=DatasetFormat.csv(header=True),
+        job_name="credit-baseline-logs",
+        wait=True,
+        logs=True,  # tails CloudWatch Logs: DescribeLogStreams + GetLogEvents on modelwatch
+    )
+    assert monitor.latest_baselining_job.describe()["ProcessingJobStatus"] == "Completed"
+    assert monitor.baseline_statistics().body_dict == _modelwatch_baseline(small, tmp_path / "ours")
+
+
+# -- b: the FAQ's example --------------------------------------------------------------------------------
+
+PREPROCESSOR = """
+def preprocess_handler(inference_record):
+    return {str(i).zfill(2): v for i, v in enumerate(inference_record.endpoint_input.data.split(","))}
+"""
+POSTPROCESSOR = """
+def postprocess_handler():
+    print("post-processing done")
+"""
+
+
+def test_the_faq_example_creates_its_schedule(baselined: DefaultModelMonitor, tmp_path: Path) -> None:
+    (tmp_path / "preprocessor.py").write_text(PREPROCESSOR)
+    (tmp_path / "postprocessor.py").write_text(POSTPROCESSOR)
+    baselined.create_monitoring_schedule(
+        monitor_schedule_name="faq-schedule",
+        endpoint_input="credit-endpoint",
+        record_preprocessor_script=str(tmp_path / "preprocessor.py"),
+        post_analytics_processor_script=str(tmp_path / "postprocessor.py"),
+        output_s3_uri=f"s3://{BUCKET}/reports/faq",
+        statistics=baselined.baseline_statistics(),
+        constraints=baselined.suggested_constraints(),
+        schedule_cron_expression=CronExpressionGenerator.hourly(),
+        enable_cloudwatch_metrics=True,
+    )
+    described = baselined.describe_schedule()
+    assert described["MonitoringScheduleName"] == "faq-schedule"
+    assert described["MonitoringScheduleStatus"] in ("Pending", "Scheduled")
+    config = described["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    assert config["MonitoringType"] == "DataQuality"
+    definition = session_client(baselined).describe_data_quality_job_definition(
+        JobDefinitionName=config["MonitoringJobDefinitionName"]
+    )
+    app_spec = definition["DataQualityAppSpecification"]
+    assert app_spec["RecordPreprocessorSourceUri"].endswith("preprocessor.py")
+    assert app_spec["PostAnalyticsProcessorSourceUri"].endswith("postprocessor.py")
+    assert app_spec["Environment"]["publish_cloudwatch_metrics"] == "Enabled"
+    assert definition["RoleArn"] == ROLE
+    assert definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == "credit-endpoint"
+
+
+def session_client(monitor: Any) -> Any:
+    return monitor.sagemaker_session.sagemaker_client
+
+
+# -- f: attach, update, stop/start, delete ----------------------------------------------------------------
+
+
+def test_attach_update_stop_start_and_delete(baselined: DefaultModelMonitor, session: Any) -> None:
+    _monitor(session).create_monitoring_schedule(
+        monitor_schedule_name="lifecycle-schedule",
+        endpoint_input="lifecycle-endpoint",
+        output_s3_uri=f"s3://{BUCKET}/reports/lifecycle",
+        statistics=baselined.baseline_statistics(),
+        constraints=baselined.suggested_constraints(),
+        schedule_cron_expression=CronExpressionGenerator.daily(hour=3),
+    )
+    attached = DefaultModelMonitor.attach("lifecycle-schedule", sagemaker_session=session)
+    assert attached.role == ROLE
+    assert attached.monitoring_schedule_name == "lifecycle-schedule"
+    first_definition = attached.job_definition_name
+
+    attached.update_monitoring_schedule(schedule_cron_expression=CronExpressionGenerator.hourly())
+    described = attached.describe_schedule()
+    assert (
+        described["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    )
+    assert attached.job_definition_name == first_definition  # a cron alone: only the schedule changes
+
+    attached.update_monitoring_schedule(max_runtime_in_seconds=900)
+    assert attached.job_definition_name != first_definition  # the SDK swaps in a new definition
+    described = attached.describe_schedule()
+    assert (
+        described["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == attached.job_definition_name
+    )
+    definition = session.sagemaker_client.describe_data_quality_job_definition(
+        JobDefinitionName=attached.job_definition_name
+    )
+    assert definition["StoppingCondition"]["MaxRuntimeInSeconds"] == 900
+
+    attached.stop_monitoring_schedule()
+    assert attached.describe_schedule()["MonitoringScheduleStatus"] == "Stopped"
+    attached.start_monitoring_schedule()
+    assert attached.describe_schedule()["MonitoringScheduleStatus"] == "Scheduled"
+
+    client = session.sagemaker_client
+    attached.delete_monitoring_schedule()  # polls Describe until ResourceNotFound, deletes the definition
+    with pytest.raises(client.exceptions.ResourceNotFound):
+        client.describe_monitoring_schedule(MonitoringScheduleName="lifecycle-schedule")
+    names = [
+        d["MonitoringJobDefinitionName"]
+        for d in client.list_data_quality_job_definitions(MaxResults=100)["JobDefinitionSummaries"]
+    ]
+    assert attached.job_definition_name not in names
+
+
+# -- c: a NOW schedule over drifted traffic captured through CaptureMiddleware into S3 ---------------------
+
+
+def _capture(endpoint: str, table: pa.Table, tmp_path: Path, answer: list[str], ids: str) -> None:
+    """POST each row (features only) to a model behind modelwatch's CaptureMiddleware capturing to S3."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from modelwatch.capture import CaptureMiddleware
+    from modelwatch.capture.config import DataCaptureConfig
+
+    answers = iter(answer)
+
+    async def invocations(request: Request) -> Response:
+        await request.body()
+        return Response(next(answers), media_type="text/csv")
+
+    model = Starlette(routes=[Route("/invocations", invocations, methods=["POST"])])
+    config = DataCaptureConfig(destination_uri=CAPTURE, flush_seconds=0.2, spool_dir=str(tmp_path / "spool"))
+    model.add_middleware(CaptureMiddleware, endpoint=endpoint, config=config)
+    rows = table.select(FEATURES).to_pylist()
+    with _serving(model) as url, httpx.Client(base_url=url) as client:  # its shutdown uploads the capture
+        for i, row in enumerate(rows):
+            body = ",".join(str(row[name]) for name in FEATURES)
+            headers = {"Content-Type": "text/csv", "X-Amzn-SageMaker-Inference-Id": f"{ids}-{i}"}
+            client.post("/invocations", content=body, headers=headers).raise_for_status()
+
+
+def _finished(monitor: Any, timeout: float = 180) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        executions = monitor.list_executions()
+        if executions:
+            status = executions[-1].describe()["ProcessingJobStatus"]
+            if status not in ("InProgress", "Stopping"):
+                return executions[-1]
+        assert time.monotonic() < deadline, f"no finished execution of {monitor.monitoring_schedule_name}"
+        _real_sleep(0.5)
+
+
+def test_a_now_schedule_over_drifted_captured_traffic_names_the_drifted_features(
+    baselined: DefaultModelMonitor, session: Any, tmp_path: Path
+) -> None:
+    table = drift(pcsv.read_csv(example_dataset()).slice(0, 400))
+    _capture("drifted-endpoint", table, tmp_path, [str(v) for v in table["defaulted"].to_pylist()], "d")
+    monitor = _monitor(session)
+    monitor.create_monitoring_schedule(
+        monitor_schedule_name="drift-now",
+        endpoint_input="drifted-endpoint",
+        output_s3_uri=f"s3://{BUCKET}/reports/drift",
+        statistics=baselined.baseline_statistics(),
+        constraints=baselined.suggested_constraints(),
+        schedule_cron_expression=CronExpressionGenerator.now(),
+        data_analysis_start_time="-PT1H",
+        data_analysis_end_time="PT0H",
+    )
+    execution = _finished(monitor)
+    described = execution.describe()
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    violations = monitor.list_executions()[-1].constraint_violations().body_dict["violations"]
+    drifted = {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
+    assert {"income", "age", "utilisation", "region"} <= drifted
+    assert not drifted & {"defaulted", "credit_score", "loan_amount", "employment"}
+    summaries = session.sagemaker_client.list_monitoring_executions(MonitoringScheduleName="drift-now")
+    assert (
+        summaries["MonitoringExecutionSummaries"][0]["MonitoringExecutionStatus"] == "CompletedWithViolations"
+    )
+
+
+# -- d: ModelQualityMonitor with uploaded ground truth ----------------------------------------------------
+
+
+def test_model_quality_with_uploaded_ground_truth(session: Any, tmp_path: Path) -> None:
+    table = pcsv.read_csv(example_dataset()).slice(0, 300)
+    labels = table["defaulted"].to_pylist()
+    # a model that is right on even rows and says the opposite on the others
+    scores = [0.9 if (label == 1) == (i % 2 == 0) else 0.1 for i, label in enumerate(labels)]
+    validation = tmp_path / "validation.csv"
+    pcsv.write_csv(
+        pa.table({"probability": scores, "prediction": [int(s > 0.5) for s in scores], "label": labels}),
+        validation,
+    )
+
+    monitor = ModelQualityMonitor(
+        role=ROLE, instance_count=1, instance_type="ml.m5.xlarge", sagemaker_session=session
+    )
+    monitor.suggest_baseline(
+        baseline_dataset=str(validation),
+        dataset_format=DatasetFormat.csv(header=True),
+        problem_type="BinaryClassification",
+        inference_attribute="prediction",
+        probability_attribute="probability",
+        ground_truth_attribute="label",
+        job_name="credit-quality-baseline",
+        wait=True,
+        logs=False,
+    )
+    baseline = monitor.baseline_statistics().body_dict
+    assert baseline["binary_classification_metrics"]["accuracy"]["value"] == pytest.approx(0.5)
+
+    _capture("quality-endpoint", table, tmp_path, [str(s) for s in scores], "q")
+    now = datetime.now(UTC)
+    truth = "".join(
+        json.dumps({"groundTruthData": {"data": str(label), "encoding": "CSV"},
+                    "eventMetadata": {"eventId": f"q-{i}"}, "eventVersion": "0"}) + "\n"
+        for i, label in enumerate(labels)
+    )  # fmt: skip
+    key = f"ground-truth/quality-endpoint/{now:%Y/%m/%d/%H}/labels.jsonl"
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=truth.encode())
+
+    monitor.create_monitoring_schedule(
+        monitor_schedule_name="quality-now",
+        endpoint_input=EndpointInput(
+            endpoint_name="quality-endpoint",
+            destination="/opt/ml/processing/input_data",
+            probability_attribute="0",
+            probability_threshold_attribute=0.5,
+        ),
+        ground_truth_input=f"s3://{BUCKET}/ground-truth/quality-endpoint",
+        problem_type="BinaryClassification",
+        output_s3_uri=f"s3://{BUCKET}/reports/quality",
+        constraints=monitor.suggested_constraints(),
+        schedule_cron_expression=CronExpressionGenerator.now(),
+        data_analysis_start_time="-PT1H",
+        data_analysis_end_time="PT0H",
+    )
+    execution = _finished(monitor)
+    assert execution.describe()["ProcessingJobStatus"] == "Completed", execution.describe().get(
+        "FailureReason"
+    )
+    statistics = execution.statistics().body_dict
+    metrics = statistics["binary_classification_metrics"]
+    assert metrics["accuracy"]["value"] == pytest.approx(0.5)
+    assert statistics["dataset"]["item_count"] == len(labels)
