@@ -36,6 +36,7 @@ __all__ = [
     "get_baseline_job",
     "list_baseline_jobs",
     "start_baseline_job",
+    "stop_baseline_job",
 ]
 
 KIND = "baselining job"
@@ -127,7 +128,11 @@ def claim_baseline_job(session: Session, name: str, worker: str) -> bool:
         "sa.CursorResult[Any]",
         session.execute(
             sa.update(BaselineJob)
-            .where(BaselineJob.name == name, BaselineJob.claimed_by.is_(None))
+            .where(
+                BaselineJob.name == name,
+                BaselineJob.claimed_by.is_(None),
+                BaselineJob.status == JobStatus.IN_PROGRESS.value,
+            )
             .values(claimed_by=worker, started_at=utcnow())
         ),
     )
@@ -156,3 +161,27 @@ def finish_baseline_job(
             ended_at=utcnow(),
         )
     )
+
+
+def stop_baseline_job(session: Session, name: str) -> BaselineJobView:
+    """Stop a baselining job: one no runner has claimed is ``Stopped`` at once, a running one goes
+    ``Stopping`` (its runner ends the job process and records ``Stopped``). An ended job is left as is.
+    Each step is one conditional UPDATE, so a runner claiming the job meanwhile is never overruled."""
+    row = get_baseline_job(session, name)
+    running = (BaselineJob.name == name, BaselineJob.status == JobStatus.IN_PROGRESS.value)
+    result = cast(
+        "sa.CursorResult[Any]",
+        session.execute(
+            sa.update(BaselineJob)
+            .where(*running, BaselineJob.claimed_by.is_(None))
+            .values(
+                status=JobStatus.STOPPED.value,
+                failure_reason="Stopped by request before it started",
+                ended_at=utcnow(),
+            )
+        ),
+    )
+    if result.rowcount == 0:
+        session.execute(sa.update(BaselineJob).where(*running).values(status=JobStatus.STOPPING.value))
+    session.refresh(row)
+    return _view(row)

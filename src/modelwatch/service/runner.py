@@ -61,11 +61,11 @@ from modelwatch.service.executions import claim_executions, finish_execution, ge
 from modelwatch.service.ground_truth import endpoint_ground_truth_uri
 from modelwatch.service.layout import monitoring_uri
 from modelwatch.service.metrics import parse_metric_lines, record_metrics
-from modelwatch.service.models import Execution
+from modelwatch.service.models import BaselineJob, Execution
 from modelwatch.service.schemas import ExecutionStatus, JobStatus
 from modelwatch.settings import get_settings
 
-__all__ = ["Runner", "recover_orphans", "worker_id"]
+__all__ = ["Runner", "recover_orphans", "work_folder", "worker_id"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,13 @@ RESULT_FILES = (  # what a job may write into its output_uri; removed from one t
     "report.html",
     job_module.METRICS_FILE,
 )
+
+
+_BASELINE_STATUS = {
+    ExecutionStatus.COMPLETED: JobStatus.COMPLETED,
+    ExecutionStatus.STOPPED: JobStatus.STOPPED,
+}
+"""A baselining job's status for its job's outcome (any other outcome is ``Failed``)."""
 
 
 def worker_id() -> str:
@@ -268,9 +275,9 @@ class Runner:
             if self._stopping.is_set():
                 _terminate(process)
                 return ExecutionStatus.STOPPED, "Stopped: the service shut down before the job ended"
-            if task.kind == "execution" and now - checked > STOP_CHECK_SECONDS:
+            if now - checked > STOP_CHECK_SECONDS:
                 checked = now
-                if self._stop_requested(int(task.key)):
+                if self._stop_requested(task):
                     _terminate(process)
                     return ExecutionStatus.STOPPED, "Stopped by request"
         outcome = _outcome_of(task.work, code)
@@ -283,10 +290,13 @@ class Runner:
             )
         return ExecutionStatus.FAILED, f"the job process exited with code {code} without a result"
 
-    def _stop_requested(self, execution_id: int) -> bool:
+    def _stop_requested(self, task: _Task) -> bool:
         with self.db.session() as session:
+            if task.kind == "baseline":
+                status = session.scalar(sa.select(BaselineJob.status).where(BaselineJob.name == task.key))
+                return status == JobStatus.STOPPING.value
             return bool(
-                session.scalar(sa.select(Execution.stop_requested).where(Execution.id == execution_id))
+                session.scalar(sa.select(Execution.stop_requested).where(Execution.id == int(task.key)))
             )
 
     # -- finishing --------------------------------------------------------------------------------
@@ -317,7 +327,7 @@ class Runner:
             finish_baseline_job(
                 session,
                 task.key,
-                JobStatus.COMPLETED if status == ExecutionStatus.COMPLETED else JobStatus.FAILED,
+                _BASELINE_STATUS.get(status, JobStatus.FAILED),
                 failure_reason=reason,
                 statistics_uri=result.get("statistics_uri"),
                 constraints_uri=result.get("constraints_uri"),
@@ -502,7 +512,20 @@ def _remove_partial_results(output_uri: str) -> None:
 
 def _work_folder(work_root: Path, execution_id: int) -> Path | None:
     """The newest work folder of an execution, if there is one."""
-    folders = sorted(work_root.glob(f"execution-{execution_id}-*"), key=lambda p: p.name.rsplit("-", 1)[-1])
+    return work_folder(work_root, "execution", str(execution_id))
+
+
+def work_folder(work_root: Path, kind: str, key: str) -> Path | None:
+    """The newest work folder of a job (``kind`` ``execution`` with its id as ``key``, or ``baseline``
+    with its name), if there is one: ``{kind}-{key}-{milliseconds}`` (a name that merely starts the
+    same, ``{key}-2``, is another job's)."""
+    stem = f"{kind}-{key}-"
+    folders = [
+        path
+        for path in work_root.glob(f"{kind}-*")
+        if path.name.startswith(stem) and path.name[len(stem) :].isdigit()
+    ]
+    folders.sort(key=lambda path: int(path.name[len(stem) :]))
     return folders[-1] if folders else None
 
 

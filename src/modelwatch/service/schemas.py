@@ -103,6 +103,8 @@ class JobStatus(StrEnum):
     IN_PROGRESS = "InProgress"
     COMPLETED = "Completed"
     FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
 
 
 class EndpointSpec(FrozenModel):

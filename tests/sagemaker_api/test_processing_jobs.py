@@ -1,0 +1,483 @@
+"""Processing jobs through a real boto3 client against a real server, inputs and outputs on a real S3
+server (moto): baselines run by the analyzer and Clarify images, executions described as processing
+jobs, stop, list, and the errors SageMaker's clients expect."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from modelwatch.examples import __file__ as examples_init
+from modelwatch.monitors.data_quality import suggest_baseline
+from modelwatch.service.baselines import claim_baseline_job, start_baseline_job
+from modelwatch.service.db import Database
+from modelwatch.service.endpoints import create_endpoint
+from modelwatch.service.executions import finish_execution
+from modelwatch.service.schedules import create_schedule, run_now
+from modelwatch.service.schemas import (
+    BaselineJobSpec,
+    EndpointSpec,
+    ExecutionStatus,
+    JobDefinition,
+    ScheduleSpec,
+)
+
+CREDIT = Path(examples_init).parent / "credit.csv"
+ANALYZER = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+CLARIFY = "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+ROLE = "arn:aws:iam::111122223333:role/service-role/ModelMonitorRole"
+REGION = "eu-west-1"
+
+
+def _s3(s3_server: str) -> Any:
+    return boto3.client("s3", endpoint_url=s3_server, region_name=os.environ["AWS_DEFAULT_REGION"])
+
+
+def _put(s3_server: str, uri: str, data: bytes) -> None:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    _s3(s3_server).put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def _get_json(s3_server: str, uri: str) -> Any:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return json.loads(_s3(s3_server).get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _sdk_request(job: str, bucket: str, environment: dict[str, str] | None = None) -> dict[str, Any]:
+    """CreateProcessingJob as ``DefaultModelMonitor.suggest_baseline`` of the SageMaker SDK v2 sends it
+    (captured from sagemaker 2.257 with a botocore before-call hook)."""
+    base = f"{bucket}/model-monitor/baselining/{job}"
+    return {
+        "ProcessingJobName": job,
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}
+        },
+        "AppSpecification": {"ImageUri": ANALYZER},
+        "RoleArn": ROLE,
+        "ProcessingInputs": [
+            {
+                "InputName": "baseline_dataset_input",
+                "AppManaged": False,
+                "S3Input": {
+                    "S3Uri": f"{base}/input/baseline_dataset_input",
+                    "LocalPath": "/opt/ml/processing/input/baseline_dataset_input",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                    "S3DataDistributionType": "FullyReplicated",
+                    "S3CompressionType": "None",
+                },
+            }
+        ],
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "monitoring_output",
+                    "AppManaged": False,
+                    "S3Output": {
+                        "S3Uri": f"{base}/results",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+        "Environment": {
+            "output_path": "/opt/ml/processing/output",
+            "publish_cloudwatch_metrics": "Disabled",
+            "dataset_format": json.dumps({"csv": {"header": True, "output_columns_position": "START"}}),
+            "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+            **(environment or {}),
+        },
+    }
+
+
+def _wait(client: Any, name: str, deadline_seconds: float = 180) -> dict[str, Any]:
+    """Describe the job until it has ended (as the SDK's waiter does)."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        described = client.describe_processing_job(ProcessingJobName=name)
+        if described["ProcessingJobStatus"] not in ("InProgress", "Stopping"):
+            return described
+        assert time.monotonic() < deadline, f"{name} still {described['ProcessingJobStatus']}"
+        time.sleep(0.3)
+
+
+def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_a_data_quality_baseline_sent_as_the_sdk_sends_it_writes_modelwatch_baseline_to_s3(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str, tmp_path: Path
+) -> None:
+    client = sagemaker_client()
+    request = _sdk_request("dq-baseline", s3_bucket)
+    dataset = request["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+    half = CREDIT.read_text().splitlines(keepends=True)
+    _put(s3_server, f"{dataset}/part-1.csv", "".join(half[:2001]).encode())
+    _put(s3_server, f"{dataset}/part-2.csv", "".join(half[:1] + half[2001:]).encode())
+
+    answer = client.create_processing_job(**request)
+    assert answer["ProcessingJobArn"] == f"arn:aws:sagemaker:{REGION}:000000000000:processing-job/dq-baseline"
+    described = _wait(client, "dq-baseline")
+
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["ExitMessage"].startswith("Completed")
+    for key in ("ProcessingInputs", "ProcessingOutputConfig", "ProcessingResources", "AppSpecification"):
+        assert described[key] == request[key]
+    assert described["Environment"] == request["Environment"]
+    assert described["RoleArn"] == ROLE
+    assert described["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert described["ProcessingStartTime"] <= described["ProcessingEndTime"]
+
+    expected = tmp_path / "expected"
+    suggest_baseline(str(CREDIT), str(expected), format="csv", header=True)
+    results = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    statistics = _get_json(s3_server, f"{results}/statistics.json")
+    assert statistics == json.loads((expected / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 4000
+    constraints = _get_json(s3_server, f"{results}/constraints.json")
+    assert constraints == json.loads((expected / "constraints.json").read_text())
+
+
+def test_a_model_quality_baseline_reads_the_analysis_type_and_attributes(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    rows = ["label,prediction,probability"] + [
+        f"{i % 2},{(i % 2) if i % 5 else 1 - i % 2},{0.9 if i % 2 else 0.2}" for i in range(200)
+    ]
+    request = _sdk_request(
+        "mq-baseline",
+        s3_bucket,
+        {
+            "analysis_type": "MODEL_QUALITY",
+            "problem_type": "BinaryClassification",
+            "inference_attribute": "prediction",
+            "probability_attribute": "probability",
+            "probability_threshold_attribute": "0.5",
+            "ground_truth_attribute": "label",
+        },
+    )
+    dataset = request["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+    _put(s3_server, f"{dataset}/labelled.csv", ("\n".join(rows) + "\n").encode())
+
+    client.create_processing_job(**request)
+    described = _wait(client, "mq-baseline")
+
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    results = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    statistics = _get_json(s3_server, f"{results}/statistics.json")
+    metrics = statistics["binary_classification_metrics"]
+    # 200 rows, every fifth prediction wrong: accuracy 160/200
+    assert metrics["accuracy"]["value"] == pytest.approx(0.8)
+    assert statistics["dataset"]["item_count"] == 200
+    assert "binary_classification_constraints" in _get_json(s3_server, f"{results}/constraints.json")
+
+
+def test_a_clarify_bias_baseline_writes_analysis_json(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    config = {
+        "dataset_type": "text/csv",
+        "headers": ["label", "group", "x"],
+        "label": "label",
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "group", "value_or_threshold": ["a"]}],
+        "methods": {"pre_training_bias": {"methods": ["CI", "DPL"]}},
+    }
+    rows = [f"{1 if i % 3 == 0 else 0},{'a' if i % 4 == 0 else 'b'},{i}" for i in range(120)]
+    _put(s3_server, f"{s3_bucket}/data/train.csv", ("\n".join(rows) + "\n").encode())
+    _put(s3_server, f"{s3_bucket}/out/bias/analysis_config.json", json.dumps(config).encode())
+    channel = {"S3DataType": "S3Prefix", "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}
+    client.create_processing_job(  # as SageMakerClarifyProcessor.run_pre_training_bias sends it
+        ProcessingJobName="bias-baseline",
+        ProcessingResources={
+            "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}
+        },
+        AppSpecification={"ImageUri": CLARIFY},
+        RoleArn=ROLE,
+        ProcessingInputs=[
+            {
+                "InputName": "dataset",
+                "S3Input": {
+                    "S3Uri": f"{s3_bucket}/data/train.csv",
+                    "LocalPath": "/opt/ml/processing/input/data",
+                    **channel,
+                },
+            },
+            {
+                "InputName": "analysis_config",
+                "S3Input": {
+                    "S3Uri": f"{s3_bucket}/out/bias/analysis_config.json",
+                    "LocalPath": "/opt/ml/processing/input/config",
+                    **channel,
+                },
+            },
+        ],
+        ProcessingOutputConfig={
+            "Outputs": [
+                {
+                    "OutputName": "analysis_result",
+                    "S3Output": {
+                        "S3Uri": f"{s3_bucket}/out/bias",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+    )
+    described = _wait(client, "bias-baseline")
+
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    analysis = _get_json(s3_server, f"{s3_bucket}/out/bias/analysis.json")
+    metrics = {m["name"]: m for m in analysis["pre_training_bias_metrics"]["facets"]["group"][0]["metrics"]}
+    # 30 of 120 rows are in group a: CI = (90 - 30) / 120
+    assert metrics["CI"]["value"] == pytest.approx(0.5)
+
+
+def test_a_job_over_a_bad_dataset_fails_with_its_reason(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    request = _sdk_request("bad-dataset", s3_bucket)
+    dataset = request["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+    _put(s3_server, f"{dataset}/empty.csv", b"")
+
+    client.create_processing_job(**request)
+    described = _wait(client, "bad-dataset")
+
+    assert described["ProcessingJobStatus"] == "Failed"
+    assert "empty" in described["FailureReason"] or "no data" in described["FailureReason"]
+    assert "ExitMessage" not in described
+
+
+def test_an_image_modelwatch_does_not_run_is_refused_naming_it(sagemaker_client: Any, s3_bucket: str) -> None:
+    client = sagemaker_client()
+    request = _sdk_request("custom", s3_bucket)
+    request["AppSpecification"] = {"ImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-own:3"}
+    with pytest.raises(ClientError) as caught:
+        client.create_processing_job(**request)
+    code, message = _error(caught)
+    assert code == "ValidationException"
+    assert "my-own:3" in message and "custom containers are not supported yet" in message
+    with pytest.raises(ClientError) as missing:
+        client.describe_processing_job(ProcessingJobName="custom")
+    assert _error(missing)[0] == "ValidationException"
+
+
+@pytest.mark.parametrize(
+    ("change", "member"),
+    [
+        ({"dataset_source": "/opt/ml/processing/input/elsewhere"}, "Environment.dataset_source"),
+        ({"output_path": "/opt/ml/nowhere"}, "Environment.output_path"),
+        ({"dataset_format": "{not json"}, "Environment.dataset_format"),
+        ({"dataset_format": json.dumps({"xml": {}})}, "Environment.dataset_format"),
+        ({"analysis_type": "MODEL_BIAS"}, "Environment.analysis_type"),
+        ({"analysis_type": "MODEL_QUALITY"}, "Environment.problem_type"),
+    ],
+)
+def test_a_bad_analyzer_environment_is_a_validation_error_naming_the_member(
+    sagemaker_client: Any, s3_bucket: str, change: dict[str, str], member: str
+) -> None:
+    client = sagemaker_client()
+    request = _sdk_request("bad-environment", s3_bucket, change)
+    with pytest.raises(ClientError) as caught:
+        client.create_processing_job(**request)
+    code, message = _error(caught)
+    assert code == "ValidationException"
+    assert member in message
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_taken_name_is_resource_in_use_and_an_execution_name_is_reserved(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    request = _sdk_request("taken", s3_bucket)
+    _put(s3_server, request["ProcessingInputs"][0]["S3Input"]["S3Uri"] + "/d.csv", CREDIT.read_bytes())
+    client.create_processing_job(**request)
+    with pytest.raises(ClientError) as caught:
+        client.create_processing_job(**request)
+    assert _error(caught)[0] == "ResourceInUse"
+    with pytest.raises(ClientError) as reserved:
+        client.create_processing_job(**_sdk_request("monitoring-execution-7", s3_bucket))
+    code, message = _error(reserved)
+    assert code == "ValidationException" and "ProcessingJobName" in message
+    _wait(client, "taken")
+
+
+def test_a_missing_job_is_could_not_find_as_sagemaker_says_it(sagemaker_client: Any) -> None:
+    client = sagemaker_client()
+    for name in ("no-such-job", "monitoring-execution-404"):
+        with pytest.raises(ClientError) as caught:
+            client.describe_processing_job(ProcessingJobName=name)
+        assert _error(caught) == (
+            "ValidationException",
+            f"Could not find processing job 'arn:aws:sagemaker:{REGION}:000000000000:processing-job/{name}'.",
+        )
+        with pytest.raises(ClientError) as stop:
+            client.stop_processing_job(ProcessingJobName=name)
+        assert _error(stop)[0] == "ValidationException"
+
+
+def _schedule_with_execution(db: Database, bucket: str) -> tuple[int, str]:
+    """An endpoint, an hourly schedule writing to S3, and one pending execution of it."""
+    with db.session() as session:
+        create_endpoint(
+            session,
+            EndpointSpec(
+                name="credit",
+                data_capture_config={
+                    "EnableCapture": True,
+                    "InitialSamplingPercentage": 100,
+                    "DestinationS3Uri": f"{bucket}/capture",
+                },
+            ),
+        )
+        create_schedule(
+            session,
+            ScheduleSpec(
+                name="credit-hourly",
+                schedule_expression="cron(0 * ? * * *)",
+                definition=JobDefinition.model_validate(
+                    {
+                        "endpoint_input": {"endpoint_name": "credit"},
+                        "output_uri": f"{bucket}/monitoring/credit-hourly",
+                        "environment": {"custom": "yes"},
+                    }
+                ),
+            ),
+        )
+        end = datetime(2026, 12, 1, 10, tzinfo=UTC)
+        view = run_now(session, "credit-hourly", window_start=end - timedelta(hours=2), window_end=end)
+    return view.id, view.output_uri
+
+
+def test_a_monitoring_execution_is_described_as_its_processing_job(
+    sagemaker_client: Any, db: Database, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    execution_id, output_uri = _schedule_with_execution(db, s3_bucket)
+    name = f"monitoring-execution-{execution_id}"
+
+    pending = client.describe_processing_job(ProcessingJobName=name)
+    assert pending["ProcessingJobStatus"] == "InProgress"
+    assert pending["ProcessingJobArn"].split(":")[5] == f"processing-job/{name}"
+    assert pending["MonitoringScheduleArn"].endswith(":monitoring-schedule/credit-hourly")
+    output = pending["ProcessingOutputConfig"]["Outputs"][0]
+    assert output["S3Output"]["S3Uri"] == output_uri
+    assert output_uri.startswith(f"{s3_bucket}/monitoring/credit-hourly/")
+    assert output["S3Output"]["LocalPath"] == "/opt/ml/processing/output"
+    inputs = {item["InputName"]: item["S3Input"] for item in pending["ProcessingInputs"]}
+    assert inputs["endpoint_input_1"] == {
+        "S3Uri": f"{s3_bucket}/capture/credit/AllTraffic/2026/12/01/08",
+        "LocalPath": "/opt/ml/processing/input/endpoint/credit/AllTraffic/2026/12/01/08",
+        "S3DataType": "S3Prefix",
+        "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated",
+        "S3CompressionType": "None",
+    }
+    assert inputs["endpoint_input_2"]["S3Uri"].endswith("/2026/12/01/09")
+    environment = pending["Environment"]
+    assert environment["start_time"] == "2026-12-01T08:00:00Z"
+    assert environment["end_time"] == "2026-12-01T10:00:00Z"
+    assert environment["sagemaker_endpoint_name"] == "credit"
+    assert environment["custom"] == "yes"
+    assert pending["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert "ProcessingEndTime" not in pending
+
+    with db.session() as session:
+        finish_execution(
+            session,
+            execution_id,
+            ExecutionStatus.COMPLETED_WITH_VIOLATIONS,
+            exit_message="CompletedWithViolations: Job completed successfully with 2 violations.",
+        )
+    done = client.describe_processing_job(ProcessingJobName=name)
+    assert done["ProcessingJobStatus"] == "Completed"
+    assert done["ExitMessage"].startswith("CompletedWithViolations:")
+    assert "ProcessingEndTime" in done
+
+
+def test_stop_ends_a_pending_execution_and_a_baseline_no_runner_has_taken(
+    sagemaker_client: Any, db: Database, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    execution_id, _ = _schedule_with_execution(db, s3_bucket)
+    with db.session() as session:
+        start_baseline_job(session, BaselineJobSpec(name="waiting", dataset_uri=str(CREDIT)))
+        start_baseline_job(session, BaselineJobSpec(name="running", dataset_uri=str(CREDIT)))
+        assert claim_baseline_job(session, "running", "elsewhere:1")
+
+    client.stop_processing_job(ProcessingJobName=f"monitoring-execution-{execution_id}")
+    client.stop_processing_job(ProcessingJobName="waiting")
+    client.stop_processing_job(ProcessingJobName="running")
+
+    assert (
+        client.describe_processing_job(ProcessingJobName=f"monitoring-execution-{execution_id}")[
+            "ProcessingJobStatus"
+        ]
+        == "Stopped"
+    )
+    assert client.describe_processing_job(ProcessingJobName="waiting")["ProcessingJobStatus"] == "Stopped"
+    assert client.describe_processing_job(ProcessingJobName="running")["ProcessingJobStatus"] == "Stopping"
+    with pytest.raises(ClientError) as caught:
+        client.stop_processing_job(ProcessingJobName="waiting")
+    assert _error(caught)[0] == "ValidationException"
+
+
+def test_a_baseline_made_through_the_rest_api_is_described_from_the_job(
+    sagemaker_client: Any, db: Database
+) -> None:
+    with db.session() as session:
+        start_baseline_job(session, BaselineJobSpec(name="from-rest", dataset_uri=str(CREDIT)))
+    described = sagemaker_client().describe_processing_job(ProcessingJobName="from-rest")
+    assert described["ProcessingJobStatus"] == "InProgress"
+    assert described["AppSpecification"]["ImageUri"].endswith("/sagemaker-model-monitor-analyzer:latest")
+    assert described["ProcessingInputs"][0]["S3Input"]["S3Uri"] == str(CREDIT)
+    assert described["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert (
+        described["Environment"]["dataset_source"] == described["ProcessingInputs"][0]["S3Input"]["LocalPath"]
+    )
+
+
+def test_list_processing_jobs_holds_baselines_and_executions_filtered_and_paged(
+    sagemaker_client: Any, db: Database, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    execution_id, _ = _schedule_with_execution(db, s3_bucket)
+    with db.session() as session:
+        for name in ("alpha", "beta", "gamma"):
+            start_baseline_job(session, BaselineJobSpec(name=name, dataset_uri=str(CREDIT)))
+        finish_execution(session, execution_id, ExecutionStatus.FAILED, failure_reason="no data")
+
+    pages = client.get_paginator("list_processing_jobs").paginate(
+        SortBy="Name", SortOrder="Ascending", PaginationConfig={"PageSize": 1}
+    )
+    names = [job["ProcessingJobName"] for page in pages for job in page["ProcessingJobSummaries"]]
+    assert names == ["alpha", "beta", "gamma", f"monitoring-execution-{execution_id}"]
+
+    failed = client.list_processing_jobs(StatusEquals="Failed")["ProcessingJobSummaries"]
+    assert [(job["ProcessingJobName"], job["FailureReason"]) for job in failed] == [
+        (f"monitoring-execution-{execution_id}", "no data")
+    ]
+    contains = client.list_processing_jobs(NameContains="et")["ProcessingJobSummaries"]
+    assert {job["ProcessingJobName"] for job in contains} == {"beta"}
+    future = datetime.now(UTC) + timedelta(days=1)
+    assert client.list_processing_jobs(CreationTimeAfter=future)["ProcessingJobSummaries"] == []
+    assert len(client.list_processing_jobs(CreationTimeBefore=future)["ProcessingJobSummaries"]) == 4
+    for bad in ({"StatusEquals": "Done"}, {"SortBy": "Size"}, {"MaxResults": 101}, {"NextToken": "x!"}):
+        with pytest.raises(ClientError) as caught:
+            client.list_processing_jobs(**bad)
+        assert _error(caught)[0] == "ValidationException", bad
