@@ -29,6 +29,7 @@ from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.errors import ValidationError
 from modelwatch.sagemaker_api.service_errors import Members, service_errors, validation_message
 from modelwatch.service.baselines import get_baseline_job
+from modelwatch.service.schedule_expression import parse_offset
 
 __all__ = [
     "ANALYZER_REPOSITORY",
@@ -248,6 +249,10 @@ def _input(reader: Reader, fields: dict[str, Any], members: Members) -> None:
         )
         if found is not None:
             value[field] = found
+    for field in ("start_time_offset", "end_time_offset"):
+        if isinstance(value.get(field), str):
+            with service_errors(members):  # checked now, as SageMaker does, not when a schedule uses it
+                parse_offset(value[field], field=f"{key}.{field}")
     fields[key] = value
 
 
