@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from modelwatch.analysis.moments import Moments
 from modelwatch.analysis.profile import DatasetProfile, merge_partials
+from modelwatch.analysis.spark_update import COMPILED_FROM
 
 
 def spark_partition(values: list[float]) -> tuple[float, float, float, float]:
@@ -108,3 +109,25 @@ def test_partial_profiles_merge_as_spark_partitions() -> None:
     n, avg, m2, total = spark_final([values.tolist() for values in parts])
     assert (merged.count, merged.mean, merged.m2, merged.sum) == (int(n), avg, m2, total)
     assert merged.std_dev == math.sqrt(m2 / n)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(COMPILED_FROM, 3 * COMPILED_FROM), min_size=1, max_size=3),
+    st.sampled_from([1.0, 1e-6, 1e12]),
+)
+def test_compiled_loop_equals_spark_bit_for_bit(seed: int, sizes: list[int], scale: float) -> None:
+    """Batches large enough for the numba loop; the same oracle, the same bits."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.standard_cauchy(size) * scale + scale for size in sizes]
+    n, avg, m2, total = spark_final([part.tolist() for part in parts])
+    merged = Moments()
+    for part in parts:
+        m = Moments()
+        m.update(part)
+        merged.merge(m)
+    assert (merged.count, merged.mean, merged.m2, merged.sum) == (int(n), avg, m2, total)
+    single = Moments()
+    single.update(np.concatenate(parts))
+    assert (single.mean, single.m2, single.sum) == spark_partition(np.concatenate(parts).tolist())[1:]

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from modelwatch.analysis.arrow_numpy import bool_mask, empty_strings, to_numpy
+
 __all__ = ["Categorical"]
 
 _HLL_LG_K = 12  # relative standard error about 1.6%
@@ -33,7 +35,7 @@ class Categorical:
     """
 
     capacity: int = 1000
-    values: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    values: pa.Array = field(default_factory=empty_strings)
     counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     other: int = 0
     hll: datasketches.hll_sketch = field(default_factory=_new_hll)
@@ -46,12 +48,12 @@ class Categorical:
             return
         if pa.types.is_dictionary(strings.type):
             indices = strings.indices.drop_null() if strings.indices.null_count else strings.indices
-            counts = np.bincount(indices.to_numpy(zero_copy_only=False), minlength=len(strings.dictionary))
+            counts = np.bincount(to_numpy(indices), minlength=len(strings.dictionary))
             used = counts > 0
-            self._absorb(strings.dictionary.filter(pa.array(used)), counts[used].astype(np.int64))
+            self._absorb(strings.dictionary.filter(bool_mask(used)), counts[used].astype(np.int64))
             return
         tally = pc.value_counts(strings)
-        self._absorb(tally.field("values"), tally.field("counts").to_numpy().astype(np.int64))
+        self._absorb(tally.field("values"), to_numpy(tally.field("counts")).astype(np.int64))
 
     def _absorb(self, values: pa.Array, counts: np.ndarray) -> None:
         self._pending.append((values.cast(pa.string()), counts))
@@ -68,8 +70,11 @@ class Categorical:
         counts = np.concatenate([self.counts] + [c for _, c in self._pending])
         self._pending, self._pending_size = [], 0
         if len(values) > 1:
-            grouped = pa.table({"v": values, "c": counts}).group_by("v").aggregate([("c", "sum")])
-            values, counts = grouped.column("v").combine_chunks(), grouped.column("c_sum").to_numpy()
+            # sum the counts per value, groups in order of first appearance (as a hash group-by);
+            # dictionary_encode + bincount, not Table.group_by, whose Acero import pulls in pandas
+            encoded = values.dictionary_encode()
+            sums = np.bincount(to_numpy(encoded.indices), weights=counts, minlength=len(encoded.dictionary))
+            values, counts = encoded.dictionary, sums.astype(np.int64)
         update = self.hll.update
         for value in values.to_pylist():
             update(value)
@@ -77,7 +82,7 @@ class Categorical:
             keep_mask = np.zeros(len(counts), dtype=bool)
             keep_mask[np.argpartition(-counts, self.capacity - 1)[: self.capacity]] = True
             self.other += int(counts[~keep_mask].sum())
-            values, counts = values.filter(pa.array(keep_mask)), counts[keep_mask]
+            values, counts = values.filter(bool_mask(keep_mask)), counts[keep_mask]
         self.values, self.counts = values.cast(pa.string()), counts.astype(np.int64)
 
     def merge(self, other: Categorical) -> Categorical:

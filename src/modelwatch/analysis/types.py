@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from modelwatch.analysis.arrow_numpy import bool_mask, positions, to_numpy
 from modelwatch.formats.statistics import InferredType
 
 __all__ = ["TypedValues", "classify", "infer_type"]
@@ -75,7 +76,8 @@ _NONE = TypedValues(0, 0, 0, np.empty(0))
 
 
 def _to_numpy(values: pa.Array) -> np.ndarray:
-    return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    """The values as float64 numpy (a float64 array without nulls is viewed in place)."""
+    return to_numpy(values).astype(np.float64, copy=False)
 
 
 def _bytes_and_offsets(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +133,7 @@ def _kinds(values: pa.Array, candidate: np.ndarray | None = None) -> tuple[np.nd
         return kinds, numbers
     if not candidate.all():
         where = np.flatnonzero(candidate)
-        subset = values.filter(pa.array(candidate))
+        subset = values.filter(bool_mask(candidate))
         sub_kinds, sub_numbers = _kinds_of_candidates(subset, *_bytes_and_offsets(subset))
         kinds[where], numbers[where] = sub_kinds, sub_numbers
         return kinds, numbers
@@ -175,8 +177,8 @@ def _kinds_of_plain_decimals(
     dotted = finite & (parsed != np.trunc(parsed))
     unsure = np.flatnonzero(finite & ~dotted)
     if len(unsure):
-        subset = values.take(pa.array(unsure))
-        dotted[unsure] = pc.match_substring(subset, ".").to_numpy(zero_copy_only=False)
+        subset = values.take(positions(unsure))
+        dotted[unsure] = to_numpy(pc.match_substring(subset, "."))
     starts, ends = offsets[:-1], offsets[1:]
     first, last = data[starts], data[ends - 1]
     second = data[np.minimum(starts + 1, len(data) - 1)]
@@ -211,14 +213,14 @@ def _kinds_of_parsed(data: np.ndarray, offsets: np.ndarray, parsed: np.ndarray) 
 
 
 def _kinds_by_regex(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    integral = pc.match_substring_regex(values, INTEGRAL_PATTERN).to_numpy(zero_copy_only=False)
-    fractional = pc.match_substring_regex(values, FRACTIONAL_PATTERN).to_numpy(zero_copy_only=False)
+    integral = to_numpy(pc.match_substring_regex(values, INTEGRAL_PATTERN))
+    fractional = to_numpy(pc.match_substring_regex(values, FRACTIONAL_PATTERN))
     kinds = np.where(integral, INTEGRAL, np.where(fractional, FRACTIONAL, STRING)).astype(np.int8)
     numbers = np.full(len(values), np.nan)
     numeric = kinds > 0
     if numeric.any():
         # Deequ allows one space after the sign ("- 5"), which float parsers reject.
-        strings = pc.replace_substring(values.filter(pa.array(numeric)), " ", "")
+        strings = pc.replace_substring(values.filter(bool_mask(numeric)), " ", "")
         numbers[numeric] = _to_numpy(pc.cast(strings, pa.float64()))
     return kinds, numbers
 
@@ -233,7 +235,7 @@ def _summarise(kinds: np.ndarray, numbers: np.ndarray) -> TypedValues:
 def _classify_dictionary(column: pa.DictionaryArray) -> TypedValues:
     """Classify each distinct value once, then expand by the indices."""
     indices = column.indices.drop_null() if column.null_count else column.indices
-    codes = indices.to_numpy(zero_copy_only=False)
+    codes = to_numpy(indices)
     dictionary = column.dictionary
     if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
         return classify(dictionary.take(indices))
