@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from modelwatch import __version__
 from modelwatch.errors import ModelwatchError
 from modelwatch.extras import install_hint
-from modelwatch.io.datasets import DatasetFormat
+from modelwatch.io.dataset_format import DatasetFormat
 from modelwatch.terminal import console, markup_mode
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_VIOLATIONS", "app", "main"]
@@ -85,6 +84,8 @@ def _rows_progress(label: str, quiet: bool) -> Iterator[Callable[[int], None] | 
     if quiet or not err.is_terminal:
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # only with a terminal
+
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from modelwatch.check_steps.lifecycle import CheckStatus, CheckStepOutcome, CheckType, StepOptions
 from modelwatch.errors import ModelwatchError
-from modelwatch.io.datasets import DatasetFormat
+from modelwatch.io.dataset_format import DatasetFormat
 from modelwatch.io.storage import read_text
 from modelwatch.terminal import console
 

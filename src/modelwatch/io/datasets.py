@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 
 import pyarrow as pa
 
@@ -24,18 +23,11 @@ from modelwatch.io._csv import csv_batches, csv_header
 from modelwatch.io._jsonl import json_batches, json_columns
 from modelwatch.io._parquet import parquet_batches, parquet_columns
 from modelwatch.io._streams import strip_compression
+from modelwatch.io.dataset_format import DatasetFormat
 from modelwatch.io.storage import list_files
 from modelwatch.settings import get_settings
 
 __all__ = ["Dataset", "DatasetFormat", "infer_format", "read_dataset"]
-
-
-class DatasetFormat(StrEnum):
-    """The formats a dataset can be read from (SageMaker's ``dataset_format`` names)."""
-
-    CSV = "csv"
-    JSON = "json"  # JSON Lines: one object per line
-    PARQUET = "parquet"
 
 
 _SUFFIXES = {
