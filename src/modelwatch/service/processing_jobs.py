@@ -23,7 +23,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from modelwatch.errors import ConflictError, NotFoundError
+from modelwatch.errors import ConflictError
 from modelwatch.service.baselines import get_baseline_job, stop_baseline_job
 from modelwatch.service.executions import get_execution, stop_execution
 from modelwatch.service.models import BaselineJob, Execution
@@ -212,16 +212,3 @@ def stop_processing_job(session: Session, *, execution_id: int | None, name: str
     if job.status not in (JobStatus.IN_PROGRESS.value, JobStatus.STOPPING.value):
         raise ConflictError(f"{KIND} {name!r} has already ended ({job.status})")
     return processing_status(JobStatus(stop_baseline_job(session, name).status))
-
-
-def find_kind(session: Session, *, execution_id: int | None, name: str) -> JobKind:
-    """Which kind of job ``name`` is (``execution_id``: the execution it names, if any).
-
-    Raises:
-        NotFoundError: neither an execution nor a baselining job has that name.
-    """
-    if execution_id is not None and session.get(Execution, execution_id) is not None:
-        return JobKind.EXECUTION
-    if session.scalar(sa.select(BaselineJob.id).where(BaselineJob.name == name)) is not None:
-        return JobKind.BASELINE
-    raise NotFoundError(KIND, name)
