@@ -18,6 +18,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from bodies import data_quality, schedule_config
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -225,6 +226,42 @@ def test_a_deleted_key_is_refused_at_once(
     with db.session() as session:
         access_keys.delete_access_key(session, "admin-key")
     assert _error(client.list_models)[:2] == (403, "UnrecognizedClientException")
+
+
+# --- the real schedule operations -------------------------------------------------------------------
+
+
+def test_the_schedule_operations_under_keys_of_both_scopes(
+    sagemaker_client: ClientFactory, admin: tuple[str, str], reader: tuple[str, str]
+) -> None:
+    writer = sagemaker_client(key=admin[0], secret=admin[1], region="ca-central-1")
+    writer.create_data_quality_job_definition(**data_quality("dq-1", "churn", "s3://bucket/monitoring"))
+    arn = writer.create_monitoring_schedule(
+        MonitoringScheduleName="hourly", MonitoringScheduleConfig=schedule_config(definition="dq-1")
+    )["MonitoringScheduleArn"]
+    assert arn == "arn:aws:sagemaker:ca-central-1:000000000000:monitoring-schedule/hourly"
+
+    looker = sagemaker_client(key=reader[0], secret=reader[1], path="/aws")
+    described = looker.describe_monitoring_schedule(MonitoringScheduleName="hourly")
+    assert (
+        described["MonitoringScheduleArn"]
+        == "arn:aws:sagemaker:eu-west-1:000000000000:monitoring-schedule/hourly"
+    )
+    summaries = looker.list_monitoring_schedules()["MonitoringScheduleSummaries"]
+    assert [s["MonitoringScheduleName"] for s in summaries] == ["hourly"]
+    for call in (
+        lambda: looker.delete_monitoring_schedule(MonitoringScheduleName="hourly"),
+        lambda: looker.stop_monitoring_schedule(MonitoringScheduleName="hourly"),
+    ):
+        assert _error(call)[:2] == (403, "AccessDeniedException")
+    assert looker.describe_monitoring_schedule(MonitoringScheduleName="hourly")[
+        "MonitoringScheduleStatus"
+    ] == ("Scheduled")
+    wrong = sagemaker_client(key=reader[0], secret=admin[1])
+    assert _error(lambda: wrong.describe_monitoring_schedule(MonitoringScheduleName="hourly"))[:2] == (
+        403,
+        "InvalidSignatureException",
+    )
 
 
 # --- requests built by hand ----------------------------------------------------------------------------
