@@ -18,9 +18,10 @@ from botocore.exceptions import ClientError
 from modelwatch.examples import __file__ as examples_init
 from modelwatch.monitors.data_quality import suggest_baseline
 from modelwatch.service.baselines import claim_baseline_job, start_baseline_job
-from modelwatch.service.db import Database
+from modelwatch.service.db import Database, open_database
 from modelwatch.service.endpoints import create_endpoint
 from modelwatch.service.executions import finish_execution
+from modelwatch.service.processing_jobs import ProcessingJobFilter, ProcessingJobStatus, list_processing_jobs
 from modelwatch.service.schedules import create_schedule, run_now
 from modelwatch.service.schemas import (
     BaselineJobSpec,
@@ -481,3 +482,106 @@ def test_list_processing_jobs_holds_baselines_and_executions_filtered_and_paged(
         with pytest.raises(ClientError) as caught:
             client.list_processing_jobs(**bad)
         assert _error(caught)[0] == "ValidationException", bad
+
+
+def test_stopping_a_running_baseline_ends_its_job_process(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An explainability baseline whose model never answers runs until it is stopped."""
+    (tmp_path / "never_answers.py").write_text("import time\n\n\ndef predict(rows):\n    time.sleep(3600)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the job process imports the model from there
+    config = {
+        "dataset_type": "text/csv",
+        "headers": ["x", "y"],
+        "methods": {"shap": {"baseline": [[0.0, 0.0]], "num_samples": 8, "agg_method": "mean_abs"}},
+        "predictor": {"model": "never_answers:predict"},
+    }
+    _put(s3_server, f"{s3_bucket}/slow/data.csv", b"1,2\n3,4\n5,6\n")
+    _put(s3_server, f"{s3_bucket}/slow/analysis_config.json", json.dumps(config).encode())
+    channel = {"S3DataType": "S3Prefix", "S3InputMode": "File"}
+    client = sagemaker_client()
+    client.create_processing_job(
+        ProcessingJobName="never-ends",
+        ProcessingResources={
+            "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}
+        },
+        AppSpecification={"ImageUri": CLARIFY},
+        RoleArn=ROLE,
+        ProcessingInputs=[
+            {
+                "InputName": "dataset",
+                "S3Input": {
+                    "S3Uri": f"{s3_bucket}/slow/data.csv",
+                    "LocalPath": "/opt/ml/processing/input/data",
+                    **channel,
+                },
+            },
+            {
+                "InputName": "analysis_config",
+                "S3Input": {
+                    "S3Uri": f"{s3_bucket}/slow",
+                    "LocalPath": "/opt/ml/processing/input/config",
+                    **channel,
+                },
+            },
+        ],
+        ProcessingOutputConfig={
+            "Outputs": [
+                {
+                    "OutputName": "analysis_result",
+                    "S3Output": {
+                        "S3Uri": f"{s3_bucket}/slow/out",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+    )
+    deadline = time.monotonic() + 60
+    while "ProcessingStartTime" not in client.describe_processing_job(ProcessingJobName="never-ends"):
+        assert time.monotonic() < deadline, "the job did not start"
+        time.sleep(0.1)
+
+    client.stop_processing_job(ProcessingJobName="never-ends")
+    described = _wait(client, "never-ends")
+
+    assert described["ProcessingJobStatus"] == "Stopped", described.get("FailureReason")
+    assert described["ExitMessage"] == "Stopped by request"
+
+
+def test_the_processing_job_listing_runs_on_sqlite_and_postgresql(database_url: str, s3_bucket: str) -> None:
+    db = open_database(database_url)
+    try:
+        execution_id, _ = _schedule_with_execution(db, s3_bucket)
+        with db.session() as session:
+            for name in ("monitoring-b", "a-baseline"):
+                start_baseline_job(session, BaselineJobSpec(name=name, dataset_uri=str(CREDIT)))
+            jobs, more = list_processing_jobs(
+                session,
+                execution_prefix="monitoring-execution-",
+                where=ProcessingJobFilter(
+                    name_prefix="monitoring-",
+                    status=ProcessingJobStatus.IN_PROGRESS,
+                    created_before=datetime.now(UTC) + timedelta(minutes=1),
+                    modified_after=datetime.now(UTC) - timedelta(days=1),
+                ),
+                sort_by="Name",
+                sort_order="Descending",
+                limit=1,
+            )
+            assert [(job.name, job.kind.value) for job in jobs] == [
+                (f"monitoring-execution-{execution_id}", "execution")
+            ]
+            assert more
+            assert jobs[0].created_at.tzinfo is not None
+            rest, more = list_processing_jobs(
+                session,
+                execution_prefix="monitoring-execution-",
+                sort_by="Name",
+                sort_order="Descending",
+                offset=1,
+            )
+            assert [job.name for job in rest] == ["monitoring-b", "a-baseline"] and not more
+    finally:
+        db.dispose()
