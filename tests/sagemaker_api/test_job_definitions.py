@@ -181,3 +181,66 @@ def test_a_baselining_job_name_alone_takes_that_jobs_files(
     with pytest.raises(ClientError) as caught:
         client.create_data_quality_job_definition(**missing)
     assert "DataQualityBaselineConfig.BaseliningJobName" in caught.value.response["Error"]["Message"]
+
+
+def test_a_definition_made_through_the_rest_api_has_the_members_the_sdk_indexes(
+    sagemaker_client: Any, db: Any
+) -> None:
+    from modelwatch.service.job_definitions import create_job_definition
+    from modelwatch.service.schemas import JobDefinition, JobDefinitionSpec, MonitoringType
+
+    definition = JobDefinition.model_validate(
+        {
+            "endpoint_input": {"endpoint_name": "churn", "inference_attribute": "0"},
+            "problem_type": "Regression",
+            "ground_truth_uri": "s3://bucket/gt",
+            "max_runtime_seconds": 900,
+        }
+    )
+    with db.session() as session:
+        spec = JobDefinitionSpec(
+            name="mq-rest", monitoring_type=MonitoringType.MODEL_QUALITY, definition=definition
+        )
+        create_job_definition(session, spec)
+    described = sagemaker_client().describe_model_quality_job_definition(JobDefinitionName="mq-rest")
+    assert described["RoleArn"].startswith("arn:aws:iam::")
+    assert set(described["JobResources"]["ClusterConfig"]) >= {
+        "InstanceType",
+        "VolumeSizeInGB",
+        "InstanceCount",
+    }
+    assert described["ModelQualityAppSpecification"]["ProblemType"] == "Regression"
+    assert described["ModelQualityJobInput"]["GroundTruthS3Input"] == {"S3Uri": "s3://bucket/gt"}
+    assert described["ModelQualityJobInput"]["EndpointInput"]["InferenceAttribute"] == "0"
+    assert described["ModelQualityJobOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"]
+    assert described["StoppingCondition"] == {"MaxRuntimeInSeconds": 900}
+
+
+def test_an_unknown_endpoint_is_created_with_the_variants_its_capture_has(
+    sagemaker_client: Any, db: Any
+) -> None:
+    from modelwatch.service.endpoints import describe_endpoint
+    from modelwatch.service.layout import capture_root
+
+    (Path(capture_root()) / "churn" / "Blue" / "2026").mkdir(parents=True)
+    (Path(capture_root()) / "churn" / "Green").mkdir(parents=True)
+    sagemaker_client().create_data_quality_job_definition(**data_quality("dq-1", "churn", OUT))
+    with db.session() as session:
+        endpoint = describe_endpoint(session, "churn")
+    assert endpoint.variants == ["Blue", "Green"]
+    assert endpoint.capture_uri == capture_root()
+
+
+def test_an_unknown_endpoint_reads_the_sdks_default_capture_in_the_output_bucket(
+    sagemaker_client: Any, db: Any, s3_bucket: str
+) -> None:
+    from modelwatch.io.storage import write_text
+    from modelwatch.service.endpoints import describe_endpoint
+
+    write_text(f"{s3_bucket}/model-monitor/data-capture/churn/AllTraffic/2026/03/01/10/x.jsonl", "{}\n")
+    request = data_quality("dq-1", "churn", f"{s3_bucket}/monitoring/results")
+    sagemaker_client().create_data_quality_job_definition(**request)
+    with db.session() as session:
+        endpoint = describe_endpoint(session, "churn")
+    assert endpoint.capture_uri == f"{s3_bucket}/model-monitor/data-capture"
+    assert endpoint.variants == ["AllTraffic"]

@@ -210,3 +210,39 @@ def test_list_filters_sorts_and_pages_with_the_paginator(sagemaker_client: Any) 
     assert names(CreationTimeAfter=created, SortBy="Name", SortOrder="Ascending") == ["x-4"]
     assert names(CreationTimeBefore=created, SortBy="Name", SortOrder="Ascending") == ["s-1", "s-2"]
     assert names(LastModifiedTimeAfter=created, SortBy="Name", SortOrder="Ascending") == ["x-4"]
+
+
+def test_a_schedule_made_through_the_rest_api_is_described_in_sagemaker_shapes(
+    sagemaker_client: Any, db: Any
+) -> None:
+    from modelwatch.service.endpoints import create_endpoint
+    from modelwatch.service.schedules import create_schedule
+    from modelwatch.service.schemas import EndpointSpec, JobDefinition, ScheduleSpec
+
+    definition = JobDefinition.model_validate(
+        {
+            "endpoint_input": {"endpoint_name": "churn", "start_time_offset": "-PT2H"},
+            "environment": {"a": "b"},
+        }
+    )
+    with db.session() as session:
+        create_endpoint(session, EndpointSpec(name="churn"))
+        create_schedule(
+            session, ScheduleSpec(name="rest", schedule_expression="cron(0 * ? * * *)", definition=definition)
+        )
+    client = sagemaker_client()
+    config = client.describe_monitoring_schedule(MonitoringScheduleName="rest")["MonitoringScheduleConfig"]
+    assert config["MonitoringType"] == "DataQuality"
+    assert config["ScheduleConfig"] == {"ScheduleExpression": "cron(0 * ? * * *)"}
+    inline = config["MonitoringJobDefinition"]
+    assert inline["MonitoringInputs"][0]["EndpointInput"]["EndpointName"] == "churn"
+    assert inline["MonitoringInputs"][0]["EndpointInput"]["StartTimeOffset"] == "-PT2H"
+    assert inline["MonitoringResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert inline["MonitoringAppSpecification"]["ImageUri"].endswith(
+        "/sagemaker-model-monitor-analyzer:latest"
+    )
+    assert inline["Environment"] == {"a": "b"}
+    assert inline["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"].endswith(
+        "/churn/rest"
+    )
+    assert inline["RoleArn"].startswith("arn:aws:iam::")
