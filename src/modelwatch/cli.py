@@ -6,16 +6,19 @@ failed (bad input, unreadable files — the message names file, line and column)
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
 from rich.text import Text
+from typer.core import TyperGroup
 
 from modelwatch import __version__
 from modelwatch.errors import ModelwatchError
@@ -23,15 +26,117 @@ from modelwatch.extras import install_hint
 from modelwatch.io.dataset_format import DatasetFormat
 from modelwatch.terminal import console, markup_mode
 
-__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_VIOLATIONS", "app", "main"]
+__all__ = ["DEFERRED_HELP", "EXIT_ERROR", "EXIT_OK", "EXIT_VIOLATIONS", "app", "deferred_commands", "main"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_VIOLATIONS = 4
 
+DEFERRED_HELP = {
+    "quality-check": (
+        "SageMaker Pipelines' QualityCheckStep: calculate the data- or model-quality baseline of a dataset\n"
+        "(statistics.json, constraints.json) and check the dataset against a supplied baseline\n"
+        "(constraint_violations.json). Writes baseline.json naming the calculated baseline and the one to\n"
+        "check against next. Exits 4 on violations."
+    ),
+    "clarify-check": (
+        "SageMaker Pipelines' ClarifyCheckStep: calculate the bias (data-bias: pre-training, model-bias:\n"
+        "post-training metrics) or explainability (global SHAP) baseline of a dataset, Clarify's\n"
+        "analysis.json, and check it for drift against a supplied analysis.json "
+        "(constraint_violations.json).\n"
+        "Writes baseline.json naming the calculated baseline and the one to check against next. Exits 4 on\n"
+        "violations."
+    ),
+    "endpoints": "Register, list and delete monitored endpoints.",
+    "baselines": "Baselining jobs: profile training data on the server.",
+    "schedules": "Monitoring schedules: create, change, pause, run now.",
+    "executions": "Monitoring executions and their result files.",
+    "ground-truth": "Ground truth: labels for captured predictions, for model-quality and bias monitoring.",
+    "metrics": "The CloudWatch-style metrics that executions emit.",
+    "alerts": "Monitoring alerts, their history and the statistics of metric series.",
+    "alarms": "Metric alarms (CloudWatch-style) on the stored metric series.",
+    "channels": "Notification channels: webhook, slack, email.",
+    "tokens": "API tokens (on the database, not over HTTP).",
+    "access-keys": "Access keys of the SageMaker API (SigV4; on the database, not over HTTP).",
+}
+"""The commands of :mod:`modelwatch.check_steps` and :mod:`modelwatch.cli_client`, in order, with the
+first paragraph of their help: ``modelwatch --help`` lists them without importing those packages
+(about 0.3 s of pydantic, fsspec and settings); a test keeps the texts equal to the real ones."""
+
+
+@functools.cache
+def deferred_commands() -> TyperGroup:
+    """The deferred commands, built as Typer builds sub-commands of ``app``."""
+    from modelwatch.check_steps import register_check_step_commands
+    from modelwatch.cli_client import register_client_commands
+
+    extra = typer.Typer(rich_markup_mode=markup_mode())
+    register_check_step_commands(extra)
+    register_client_commands(extra)
+    group = typer.main.get_command(extra)
+    assert isinstance(group, TyperGroup)
+    return group
+
+
+class _Deferred:
+    """A deferred command as ``--help`` lists it (name and help); :meth:`load` gives the real one."""
+
+    def __init__(self, name: str, help_text: str) -> None:
+        self.name = name
+        self.help = help_text
+        self.short_help: str | None = None
+        self.hidden = False
+        self.deprecated = False
+        self.rich_help_panel: str | None = None
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """Click's short help of the real command, from the same text."""
+        return str(TyperGroup.get_short_help_str(self, limit))  # type: ignore[arg-type]  # reads help fields only
+
+    def load(self) -> Any:
+        return deferred_commands().commands[self.name]
+
+
+class _Commands(dict[str, Any]):
+    """The root group's commands; indexing loads a deferred command (as :meth:`_RootGroup.get_command`)."""
+
+    def __getitem__(self, name: str) -> Any:
+        command = super().__getitem__(name)
+        if isinstance(command, _Deferred):
+            command = command.load()
+            self[name] = command
+        return command
+
+
+class _RootGroup(TyperGroup):
+    """``modelwatch``'s group: its own commands, then the deferred ones, loaded when used, not listed."""
+
+    _listing = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
+        for name, help_text in DEFERRED_HELP.items():
+            self.commands.setdefault(name, _Deferred(name, help_text))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = self.commands.get(cmd_name)
+        if isinstance(command, _Deferred):
+            return command if self._listing else self.commands[cmd_name]
+        return command
+
+
 app = typer.Typer(
     name="modelwatch",
     help="Self-hosted model monitoring, file-compatible with SageMaker Model Monitor.",
+    cls=_RootGroup,
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -587,17 +692,6 @@ def demo(
 
     with _job_errors():
         run_demo(folder, out, port=port, model_port=model_port, keep_running=wait)
-
-
-def _register() -> None:
-    from modelwatch.check_steps import register_check_step_commands
-    from modelwatch.cli_client import register_client_commands
-
-    register_check_step_commands(app)
-    register_client_commands(app)
-
-
-_register()
 
 
 def main() -> None:
