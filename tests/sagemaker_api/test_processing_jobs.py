@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -286,6 +288,14 @@ def test_an_image_modelwatch_does_not_run_is_refused_naming_it(sagemaker_client:
         ({"dataset_format": json.dumps({"xml": {}})}, "Environment.dataset_format"),
         ({"analysis_type": "MODEL_BIAS"}, "Environment.analysis_type"),
         ({"analysis_type": "MODEL_QUALITY"}, "Environment.problem_type"),
+        (
+            {"analysis_type": "MODEL_QUALITY", "problem_type": "Ranking", "ground_truth_attribute": "y"},
+            "Environment.problem_type",
+        ),
+        (
+            {"analysis_type": "MODEL_QUALITY", "probability_threshold_attribute": "half"},
+            "Environment.probability_threshold_attribute",
+        ),
     ],
 )
 def test_a_bad_analyzer_environment_is_a_validation_error_naming_the_member(
@@ -305,12 +315,14 @@ def test_a_taken_name_is_resource_in_use_and_an_execution_name_is_reserved(
     sagemaker_client: Any, s3_server: str, s3_bucket: str
 ) -> None:
     client = sagemaker_client()
-    request = _sdk_request("taken", s3_bucket)
+    request = _sdk_request("taken", s3_bucket) | {"Tags": [{"Key": "team", "Value": "risk"}]}
     _put(s3_server, request["ProcessingInputs"][0]["S3Input"]["S3Uri"] + "/d.csv", CREDIT.read_bytes())
     client.create_processing_job(**request)
     with pytest.raises(ClientError) as caught:
         client.create_processing_job(**request)
     assert _error(caught)[0] == "ResourceInUse"
+    arn = f"arn:aws:sagemaker:{REGION}:000000000000:processing-job/taken"
+    assert client.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "risk"}]
     with pytest.raises(ClientError) as reserved:
         client.create_processing_job(**_sdk_request("monitoring-execution-7", s3_bucket))
     code, message = _error(reserved)
@@ -585,3 +597,94 @@ def test_the_processing_job_listing_runs_on_sqlite_and_postgresql(database_url: 
             assert [job.name for job in rest] == ["monitoring-b", "a-baseline"] and not more
     finally:
         db.dispose()
+
+
+def _post(server: str, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        server + "/",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _with(request: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``request`` with the member at dotted ``path`` set to ``value`` (None: removed)."""
+    changed = json.loads(json.dumps(request))
+    *parents, last = path.split(".")
+    target = changed
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if value is None:
+        del target[last]
+    else:
+        target[last] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "member"),
+    [
+        ("ProcessingJobName", 5, "ProcessingJobName"),
+        ("ProcessingJobName", "under_score", "ProcessingJobName"),
+        ("ProcessingJobName", "x" * 64, "ProcessingJobName"),
+        ("ProcessingResources", ["not", "a", "structure"], "ProcessingResources"),
+        (
+            "ProcessingResources.ClusterConfig.InstanceCount",
+            0,
+            "ProcessingResources.ClusterConfig.InstanceCount",
+        ),
+        ("AppSpecification.ImageUri", None, "AppSpecification.ImageUri"),
+        ("RoleArn", "short", "RoleArn"),
+        ("ProcessingInputs", ["not-an-input"], "ProcessingInputs.1"),
+        ("ProcessingInputs.0.S3Input", None, "ProcessingInputs.1.S3Input"),
+        ("ProcessingInputs.0.S3Input.S3Uri", None, "ProcessingInputs.1.S3Input.S3Uri"),
+        (
+            "ProcessingOutputConfig.Outputs.0.S3Output.LocalPath",
+            7,
+            "ProcessingOutputConfig.Outputs.1.S3Output",
+        ),
+        ("Environment.dataset_source", None, "Environment.dataset_source"),
+        ("Environment.publish_cloudwatch_metrics", False, "Environment.publish_cloudwatch_metrics"),
+        (
+            "Environment.dataset_format",
+            json.dumps({"csv": {"output_columns_position": "MIDDLE"}}),
+            "Environment.dataset_format",
+        ),
+        ("StoppingCondition", {"MaxRuntimeInSeconds": 0}, "StoppingCondition.MaxRuntimeInSeconds"),
+        ("Tags", [{"Key": "k"}], "Tags.1.Value"),
+    ],
+)
+def test_bad_create_requests_are_validation_errors_naming_the_member(
+    server: str, s3_bucket: str, path: str, value: Any, member: str
+) -> None:
+    body = _with(_sdk_request("bad-request", s3_bucket), path, value)
+    status, answer = _post(server, "SageMaker.CreateProcessingJob", body)
+    assert status == 400 and answer["__type"] == "ValidationException", answer
+    assert member in answer["message"], answer
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        ("SageMaker.DescribeProcessingJob", {}),
+        ("SageMaker.DescribeProcessingJob", {"ProcessingJobName": ["x"]}),
+        ("SageMaker.StopProcessingJob", {"ProcessingJobName": ""}),
+        ("SageMaker.ListProcessingJobs", {"CreationTimeAfter": "yesterday"}),
+        ("SageMaker.ListProcessingJobs", {"MaxResults": "ten"}),
+        ("Logs_20140328.GetLogEvents", {"logGroupName": "/aws/sagemaker/ProcessingJobs"}),
+        ("Logs_20140328.GetLogEvents", {"logGroupName": 3, "logStreamName": "a/b"}),
+        ("Logs_20140328.DescribeLogStreams", {"logGroupName": "/aws/sagemaker/ProcessingJobs", "limit": 51}),
+    ],
+)
+def test_bad_parameters_of_the_other_operations_are_400s(
+    server: str, target: str, body: dict[str, Any]
+) -> None:
+    status, answer = _post(server, target, body)
+    assert status == 400, answer
+    assert answer["__type"] in ("ValidationException", "InvalidParameterException"), answer

@@ -265,7 +265,7 @@ def _dataset_format(
             raise ValidationError(
                 validation_message(member, f"unknown format {name!r}: csv, json or parquet")
             )
-    with service_errors(members):
+    with service_errors(Members(default=member)):
         return BaselineDatasetFormatSpec.model_validate(shape)
 
 
@@ -284,7 +284,10 @@ def _quality_parameters(environment: dict[str, str], members: Members) -> Baseli
             raise ValidationError(
                 validation_message("Environment.probability_threshold_attribute", "Member must be a number")
             ) from None
-    with service_errors(members):
+    alone = Members(default="Environment")  # the fields' paths as BaselineParameters names them
+    for field in (*fields, "probability_threshold_attribute"):
+        alone.add(field, f"Environment.{field}")
+    with service_errors(alone):
         return BaselineParameters.model_validate(fields)
 
 
