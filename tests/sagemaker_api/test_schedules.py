@@ -246,3 +246,18 @@ def test_a_schedule_made_through_the_rest_api_is_described_in_sagemaker_shapes(
         "/churn/rest"
     )
     assert inline["RoleArn"].startswith("arn:aws:iam::")
+
+
+def test_describe_shows_a_change_made_through_the_rest_api(sagemaker_client: Any, db: Any) -> None:
+    from modelwatch.service.schedules import update_schedule
+    from modelwatch.service.schemas import ScheduleUpdate
+
+    client = sagemaker_client()
+    _definition(client)
+    client.create_monitoring_schedule(
+        MonitoringScheduleName="hourly", MonitoringScheduleConfig=schedule_config(definition="dq-1")
+    )
+    with db.session() as session:
+        update_schedule(session, "hourly", ScheduleUpdate(schedule_expression="cron(0 3 ? * * *)"))
+    config = client.describe_monitoring_schedule(MonitoringScheduleName="hourly")["MonitoringScheduleConfig"]
+    assert config == schedule_config("cron(0 3 ? * * *)", definition="dq-1")

@@ -32,6 +32,7 @@ from modelwatch.sagemaker_api.shapes import (
 )
 from modelwatch.service import schedules as service
 from modelwatch.service.executions import list_executions
+from modelwatch.service.job_definitions import get_job_definition
 from modelwatch.service.models import Execution, Schedule
 from modelwatch.service.sagemaker_requests import delete_request, get_request, save_request
 from modelwatch.service.schemas import (
@@ -109,8 +110,6 @@ class _Config:
             self.members.sources.update(self.inline.members.sources)
 
     def _type_of_definition(self, session: Session) -> MonitoringType:
-        from modelwatch.service.job_definitions import get_job_definition
-
         if self.job_definition_name is None:
             return MonitoringType.DATA_QUALITY
         with service_errors(_members()):
@@ -161,23 +160,26 @@ def create_monitoring_schedule(ctx: Context, body: dict[str, Any]) -> dict[str, 
 
 
 def _config_shape(session: Session, ctx: Context, view: ScheduleView) -> dict[str, Any]:
+    """The schedule's ``MonitoringScheduleConfig``: the request's, with the schedule's current expression,
+    window and job definition (a change made through the REST API or the CLI shows too); an inline
+    definition in SageMaker's shapes when no request made it."""
     request = get_request(session, ARN_TYPE, view.name)
-    if request is not None and isinstance(request.get(_CONFIG), dict):
-        config = dict(request[_CONFIG])
-    else:
-        schedule: dict[str, Any] = {"ScheduleExpression": view.schedule_expression}
-        if view.data_analysis_start_time:
-            schedule["DataAnalysisStartTime"] = view.data_analysis_start_time
-        if view.data_analysis_end_time:
-            schedule["DataAnalysisEndTime"] = view.data_analysis_end_time
-        config = {"ScheduleConfig": schedule}
-        if view.job_definition_name:
-            config["MonitoringJobDefinitionName"] = view.job_definition_name
-        else:
-            output = service.schedule_output_uri(service.get_schedule(session, view.name))
-            config["MonitoringJobDefinition"] = inline_shape(
-                view.monitoring_type, view.definition, output, ctx.region, ctx.account
-            )
+    config = dict(request[_CONFIG]) if request and isinstance(request.get(_CONFIG), dict) else {}
+    schedule: dict[str, Any] = {"ScheduleExpression": view.schedule_expression}
+    if view.data_analysis_start_time:
+        schedule["DataAnalysisStartTime"] = view.data_analysis_start_time
+    if view.data_analysis_end_time:
+        schedule["DataAnalysisEndTime"] = view.data_analysis_end_time
+    config["ScheduleConfig"] = schedule
+    if view.job_definition_name:
+        config.pop("MonitoringJobDefinition", None)
+        config["MonitoringJobDefinitionName"] = view.job_definition_name
+    elif "MonitoringJobDefinition" not in config:
+        config.pop("MonitoringJobDefinitionName", None)
+        output = service.schedule_output_uri(service.get_schedule(session, view.name))
+        config["MonitoringJobDefinition"] = inline_shape(
+            view.monitoring_type, view.definition, output, ctx.region, ctx.account
+        )
     config["MonitoringType"] = view.monitoring_type.value
     return config
 

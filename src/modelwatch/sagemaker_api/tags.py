@@ -44,8 +44,8 @@ def _resource(session: Session, body: dict[str, Any]) -> tuple[str, str]:
 
 @operation("AddTags")
 def add(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    tags = read_tags(body)
     Reader(body).required("Tags", list)
+    tags = read_tags(body)
     with ctx.transaction() as session:
         kind, name = _resource(session, body)
         with service_errors(Members(default="Tags")):
