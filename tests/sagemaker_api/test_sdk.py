@@ -12,6 +12,7 @@ One server, database and bucket serve the whole module; each test uses its own n
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -546,3 +547,26 @@ def test_a_model_explainability_baseline_names_the_model_it_cannot_reach(
     described = session.sagemaker_client.describe_processing_job(ProcessingJobName="credit-explain")
     assert described["ProcessingJobStatus"] == "Failed"
     assert described["FailureReason"].startswith("predictor.endpoint_url")
+
+
+# -- docs/sagemaker.md -------------------------------------------------------------------------------------
+
+
+def test_the_python_example_of_docs_sagemaker_md_runs(
+    sdk_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "sagemaker.md").read_text()
+    found = re.search(r"```python\n(.*?)\n```", doc, flags=re.S)
+    assert found is not None
+    example = found.group(1)
+    assert 'region_name="eu-west-1"' in example and REGION == "eu-west-1"
+    pcsv.write_csv(pcsv.read_csv(example_dataset()).slice(0, 300), tmp_path / "train.csv")
+    monkeypatch.chdir(tmp_path)  # the example's baseline_dataset="train.csv"
+    names: dict[str, Any] = {}
+    exec(compile(example, "docs/sagemaker.md", "exec"), names)  # the page's own example
+    described = names["monitor"].describe_schedule()
+    assert described["MonitoringScheduleName"] == "my-schedule"
+    assert (
+        described["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    )
+    assert names["monitor"].baseline_statistics().body_dict["dataset"]["item_count"] == 300
