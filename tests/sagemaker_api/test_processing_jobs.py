@@ -496,24 +496,21 @@ def test_list_processing_jobs_holds_baselines_and_executions_filtered_and_paged(
         assert _error(caught)[0] == "ValidationException", bad
 
 
-def test_stopping_a_running_baseline_ends_its_job_process(
-    sagemaker_client: Any, s3_server: str, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An explainability baseline whose model never answers runs until it is stopped."""
-    (tmp_path / "never_answers.py").write_text("import time\n\n\ndef predict(rows):\n    time.sleep(3600)\n")
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the job process imports the model from there
+def _never_ending(client: Any, s3_server: str, bucket: str, folder: Path, name: str, **extra: Any) -> None:
+    """Create a Clarify explainability baseline whose local model never answers (the job process imports
+    it from ``folder``, on PYTHONPATH): it runs until it is stopped."""
+    (folder / "never_answers.py").write_text("import time\n\n\ndef predict(rows):\n    time.sleep(3600)\n")
     config = {
         "dataset_type": "text/csv",
         "headers": ["x", "y"],
         "methods": {"shap": {"baseline": [[0.0, 0.0]], "num_samples": 8, "agg_method": "mean_abs"}},
         "predictor": {"model": "never_answers:predict"},
     }
-    _put(s3_server, f"{s3_bucket}/slow/data.csv", b"1,2\n3,4\n5,6\n")
-    _put(s3_server, f"{s3_bucket}/slow/analysis_config.json", json.dumps(config).encode())
+    _put(s3_server, f"{bucket}/{name}/data.csv", b"1,2\n3,4\n5,6\n")
+    _put(s3_server, f"{bucket}/{name}/analysis_config.json", json.dumps(config).encode())
     channel = {"S3DataType": "S3Prefix", "S3InputMode": "File"}
-    client = sagemaker_client()
     client.create_processing_job(
-        ProcessingJobName="never-ends",
+        ProcessingJobName=name,
         ProcessingResources={
             "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}
         },
@@ -523,7 +520,7 @@ def test_stopping_a_running_baseline_ends_its_job_process(
             {
                 "InputName": "dataset",
                 "S3Input": {
-                    "S3Uri": f"{s3_bucket}/slow/data.csv",
+                    "S3Uri": f"{bucket}/{name}/data.csv",
                     "LocalPath": "/opt/ml/processing/input/data",
                     **channel,
                 },
@@ -531,7 +528,7 @@ def test_stopping_a_running_baseline_ends_its_job_process(
             {
                 "InputName": "analysis_config",
                 "S3Input": {
-                    "S3Uri": f"{s3_bucket}/slow",
+                    "S3Uri": f"{bucket}/{name}",
                     "LocalPath": "/opt/ml/processing/input/config",
                     **channel,
                 },
@@ -542,14 +539,23 @@ def test_stopping_a_running_baseline_ends_its_job_process(
                 {
                     "OutputName": "analysis_result",
                     "S3Output": {
-                        "S3Uri": f"{s3_bucket}/slow/out",
+                        "S3Uri": f"{bucket}/{name}/out",
                         "LocalPath": "/opt/ml/processing/output",
                         "S3UploadMode": "EndOfJob",
                     },
                 }
             ]
         },
+        **extra,
     )
+
+
+def test_stopping_a_running_baseline_ends_its_job_process(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    client = sagemaker_client()
+    _never_ending(client, s3_server, s3_bucket, tmp_path, "never-ends")
     deadline = time.monotonic() + 60
     while "ProcessingStartTime" not in client.describe_processing_job(ProcessingJobName="never-ends"):
         assert time.monotonic() < deadline, "the job did not start"
@@ -560,6 +566,21 @@ def test_stopping_a_running_baseline_ends_its_job_process(
 
     assert described["ProcessingJobStatus"] == "Stopped", described.get("FailureReason")
     assert described["ExitMessage"] == "Stopped by request"
+
+
+def test_a_baseline_stops_after_its_max_runtime(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    client = sagemaker_client()
+    _never_ending(
+        client, s3_server, s3_bucket, tmp_path, "runs-too-long", StoppingCondition={"MaxRuntimeInSeconds": 1}
+    )
+    described = _wait(client, "runs-too-long")
+
+    assert described["ProcessingJobStatus"] == "Stopped", described.get("FailureReason")
+    assert "MaxRuntimeInSeconds (1 s)" in described["ExitMessage"]
+    assert described["StoppingCondition"] == {"MaxRuntimeInSeconds": 1}
 
 
 def test_the_processing_job_listing_runs_on_sqlite_and_postgresql(database_url: str, s3_bucket: str) -> None:

@@ -10,7 +10,9 @@ caller chooses from its id (the SageMaker API uses ``monitoring-execution-{id}``
     Failed, Stopping, Stopped                → as they are
 
 :func:`list_processing_jobs` lists both kinds in one query (a ``UNION ALL``), filtered, sorted and paged
-in the database; :func:`stop_processing_job` stops either kind.
+in the database; :func:`stop_processing_job` stops either kind. A baselining job made by
+``CreateProcessingJob`` runs for at most its request's ``StoppingCondition.MaxRuntimeInSeconds``
+(:func:`baseline_max_runtime`, read by the runner).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from modelwatch.errors import ConflictError
 from modelwatch.service.baselines import get_baseline_job, stop_baseline_job
 from modelwatch.service.executions import get_execution, stop_execution
 from modelwatch.service.models import BaselineJob, Execution
+from modelwatch.service.sagemaker_requests import get_request
 from modelwatch.service.schemas import ExecutionStatus, JobStatus
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "ProcessingJobFilter",
     "ProcessingJobStatus",
     "ProcessingJobSummary",
+    "baseline_max_runtime",
     "list_processing_jobs",
     "processing_status",
     "stop_processing_job",
@@ -212,3 +216,12 @@ def stop_processing_job(session: Session, *, execution_id: int | None, name: str
     if job.status not in (JobStatus.IN_PROGRESS.value, JobStatus.STOPPING.value):
         raise ConflictError(f"{KIND} {name!r} has already ended ({job.status})")
     return processing_status(JobStatus(stop_baseline_job(session, name).status))
+
+
+def baseline_max_runtime(session: Session, name: str) -> int | None:
+    """The ``StoppingCondition.MaxRuntimeInSeconds`` of the ``CreateProcessingJob`` request that made
+    baselining job ``name``; None when it gave none (or the job was not made through SageMaker's API)."""
+    request = get_request(session, "processing-job", name) or {}
+    stopping = request.get("StoppingCondition")
+    seconds = stopping.get("MaxRuntimeInSeconds") if isinstance(stopping, dict) else None
+    return seconds if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0 else None

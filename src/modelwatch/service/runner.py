@@ -62,6 +62,7 @@ from modelwatch.service.ground_truth import endpoint_ground_truth_uri
 from modelwatch.service.layout import monitoring_uri
 from modelwatch.service.metrics import parse_metric_lines, record_metrics
 from modelwatch.service.models import BaselineJob, Execution
+from modelwatch.service.processing_jobs import baseline_max_runtime
 from modelwatch.service.schemas import ExecutionStatus, JobStatus
 from modelwatch.settings import get_settings
 
@@ -179,7 +180,8 @@ class Runner:
                 else None,
                 parameters=BaselineParameters.model_validate(row.parameters or {}),
             )
-        return self._launch("baseline", name, spec, MAX_RUNTIME_SECONDS)
+            max_runtime = baseline_max_runtime(session, name) or MAX_RUNTIME_SECONDS
+        return self._launch("baseline", name, spec, max_runtime)
 
     def _execution_spec(self, session: sa.orm.Session, row: Execution) -> tuple[job_module.JobSpec, float]:
         definition = JobDefinition.model_validate(row.definition)
