@@ -254,7 +254,20 @@ def bias_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 
 
 def _clarify(kind: str, config: Path, dataset: Path, out: Path, *args: str | Path) -> tuple[int, str]:
-    return _run("clarify-check", "--type", kind, "--analysis-config", config, "-d", dataset, "-o", out, *args)
+    """The golden datasets have a header row; ``clarify-check`` reads none by default, as Clarify does."""
+    return _run(
+        "clarify-check",
+        "--type",
+        kind,
+        "--analysis-config",
+        config,
+        "-d",
+        dataset,
+        "--header",
+        "-o",
+        out,
+        *args,
+    )
 
 
 @pytest.mark.parametrize(("supplied", "code", "count"), [("good", EXIT_OK, 0), ("bad", EXIT_VIOLATIONS, 1)])
@@ -278,6 +291,30 @@ def test_the_sdks_clarify_check_cases(
     assert summary["CheckType"] == "DATA_BIAS"
     assert summary["CalculatedBaselineConstraints"] == str(tmp_path / "analysis.json")
     assert "CalculatedBaselineStatistics" not in summary  # a Clarify baseline is its analysis.json
+
+
+def test_a_headerless_dataset_takes_the_configs_headers(bias_case, tmp_path: Path) -> None:
+    case = bias_case[2]
+    bare = tmp_path / "bare.csv"
+    bare.write_text(case["dataset_csv"].split("\n", 1)[1])  # Clarify's layout: no header row ...
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps({**case["config"], "headers": ["Label", "F1", "F2", "F3", "F4"]})
+    )  # ... headers
+    code, output = _run(
+        "clarify-check",
+        "--type",
+        "data-bias",
+        "--analysis-config",
+        config,
+        "-d",
+        bare,
+        "-o",
+        tmp_path / "out",
+    )
+    assert code == EXIT_OK, output
+    good = GOLDEN / "bias" / "clarify_check_step_good_analysis.json"
+    assert (tmp_path / "out" / "analysis.json").read_text() == good.read_text()
 
 
 def test_a_model_bias_check_reads_predicted_labels(bias_case, tmp_path: Path) -> None:

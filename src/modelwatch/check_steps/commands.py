@@ -257,7 +257,7 @@ def clarify_check_command(
     dataset: DatasetOption,
     output: OutputOption,
     dataset_format: FormatOption = None,
-    header: HeaderOption = True,
+    header: HeaderOption = False,
     supplied_constraints: ConstraintsOption = None,
     skip_check: SkipOption = False,
     register_new_baseline: RegisterOption = False,
