@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.listing import next_token, page_token, sort_key, sort_order, time_filter
+from modelwatch.sagemaker_api.reader import Reader
 from modelwatch.sagemaker_api.registry import Context, operation
 from modelwatch.sagemaker_api.service_errors import Members, service_errors
-from modelwatch.sagemaker_api.shapes import Reader
 from modelwatch.service.alert_schemas import AlertStatus, EventKind, MonitoringAlertUpdate, Source
 from modelwatch.service.alerts import list_alerts, sagemaker_summary, update_alert
 from modelwatch.service.notifications import list_history

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from modelwatch.jobs.definitions import MonitoringType
 from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.listing import next_token, page_token, sort_key, sort_order, time_filter
+from modelwatch.sagemaker_api.reader import Reader
 from modelwatch.sagemaker_api.registry import Context, operation
 from modelwatch.sagemaker_api.service_errors import Members, service_errors
-from modelwatch.sagemaker_api.shapes import Reader
 from modelwatch.service.executions import list_executions
 from modelwatch.service.models import Schedule
 from modelwatch.service.schemas import ExecutionStatus, ExecutionView

@@ -19,9 +19,10 @@ from modelwatch.jobs.definitions import MonitoringType
 from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.endpoints import ensure_endpoint
 from modelwatch.sagemaker_api.listing import next_token, page_token, sort_key, sort_order, time_filter
+from modelwatch.sagemaker_api.reader import Reader, read_tags
 from modelwatch.sagemaker_api.registry import Context, operation
 from modelwatch.sagemaker_api.service_errors import Members, not_found, service_errors
-from modelwatch.sagemaker_api.shapes import ARN_TYPES, Reader, read_tags, typed_job_definition, typed_shapes
+from modelwatch.sagemaker_api.shapes import ARN_TYPES, typed_job_definition, typed_shapes
 from modelwatch.service.job_definitions import (
     create_job_definition,
     delete_job_definition,

@@ -21,15 +21,10 @@ from modelwatch.sagemaker_api.endpoints import ensure_endpoint
 from modelwatch.sagemaker_api.errors import ValidationError
 from modelwatch.sagemaker_api.executions import execution_summaries
 from modelwatch.sagemaker_api.listing import next_token, page_token, sort_key, sort_order, time_filter
+from modelwatch.sagemaker_api.reader import Reader, read_tags
 from modelwatch.sagemaker_api.registry import Context, operation
 from modelwatch.sagemaker_api.service_errors import Members, service_errors, validation_message
-from modelwatch.sagemaker_api.shapes import (
-    Reader,
-    TranslatedDefinition,
-    inline_job_definition,
-    inline_shape,
-    read_tags,
-)
+from modelwatch.sagemaker_api.shapes import TranslatedDefinition, inline_job_definition, inline_shape
 from modelwatch.service import schedules as service
 from modelwatch.service.executions import list_executions
 from modelwatch.service.job_definitions import get_job_definition

@@ -1,7 +1,7 @@
 """SageMaker's job-definition shapes ↔ modelwatch's typed :class:`~modelwatch.jobs.definitions.JobDefinition`.
 
-Requests are read with a :class:`Reader`, whose errors name the member by its full path
-(``DataQualityJobInput.EndpointInput.EndpointName``). A definition is read from a typed
+Requests are read with a :class:`~modelwatch.sagemaker_api.reader.Reader`, whose errors name the member
+by its full path (``DataQualityJobInput.EndpointInput.EndpointName``). A definition is read from a typed
 ``Create{Type}JobDefinition`` request (:func:`typed_job_definition`) or from the inline
 ``MonitoringJobDefinition`` of a schedule (:func:`inline_job_definition`); both record, in
 :class:`~modelwatch.sagemaker_api.service_errors.Members`, which member each field came from, so a later
@@ -19,14 +19,14 @@ registry, region or account; any other image is refused (custom containers are n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from modelwatch.errors import NotFoundError
 from modelwatch.jobs.definitions import JobDefinition, MonitoringType
-from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.errors import ValidationError
+from modelwatch.sagemaker_api.reader import Reader, read_tags  # re-exported: processing requests use them
 from modelwatch.sagemaker_api.service_errors import Members, service_errors, validation_message
 from modelwatch.service.baselines import get_baseline_job
 from modelwatch.service.schedule_expression import parse_offset
@@ -37,14 +37,14 @@ __all__ = [
     "CLARIFY_REPOSITORY",
     "Reader",
     "TranslatedDefinition",
+    "image_uri",
     "inline_job_definition",
     "inline_shape",
     "read_tags",
+    "repository",
     "typed_job_definition",
     "typed_shapes",
 ]
-
-T = TypeVar("T")
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 CLARIFY_REPOSITORY = "sagemaker-clarify-processing"
@@ -71,95 +71,6 @@ _LOCAL_INPUT = "/opt/ml/processing/input/endpoint"
 _LOCAL_OUTPUT = "/opt/ml/processing/output"
 _DEFAULT_ROLE = "arn:aws:iam::{account}:role/modelwatch"
 _DEFAULT_CLUSTER = {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
-
-
-class Reader:
-    """One structure of a request at ``path``: its members read with errors that name their full path."""
-
-    def __init__(self, body: Any, path: str = "") -> None:
-        if not isinstance(body, dict):
-            raise ValidationError(validation_message(path or "request", "Member must be a structure"))
-        self.body = body
-        self.path = path
-
-    def member(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def has(self, name: str) -> bool:
-        return self.body.get(name) is not None
-
-    def required(self, name: str, kind: type[T]) -> T:
-        return wire.required({self.member(name): self.body.get(name)}, self.member(name), kind)
-
-    def optional(self, name: str, kind: type[T]) -> T | None:
-        return wire.optional({self.member(name): self.body.get(name)}, self.member(name), kind)
-
-    def text(self, name: str, *, required: bool = False, min_length: int = 0, max_length: int = 1024) -> str:
-        """A string member (``""`` when optional and absent) within the length bounds."""
-        value = self.required(name, str) if required else (self.optional(name, str) or "")
-        if (value or required) and not min_length <= len(value) <= max_length:
-            raise ValidationError(
-                validation_message(
-                    self.member(name),
-                    f"Member must have length greater than or equal to {min_length} "
-                    f"and less than or equal to {max_length}",
-                )
-            )
-        return value
-
-    def enum(self, name: str, allowed: tuple[str, ...], *, required: bool = False) -> str | None:
-        value = self.required(name, str) if required else self.optional(name, str)
-        if value is not None and value not in allowed:
-            raise ValidationError(
-                f"1 validation error detected: Value '{value}' at '{self.member(name)}' failed to satisfy "
-                f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
-            )
-        return value
-
-    def child(self, name: str, *, required: bool = False) -> Reader | None:
-        value = self.required(name, dict) if required else self.optional(name, dict)
-        return None if value is None else Reader(value, self.member(name))
-
-    def must_child(self, name: str) -> Reader:
-        found = self.child(name, required=True)
-        assert found is not None
-        return found
-
-    def children(self, name: str, *, required: bool = False, min_items: int = 0) -> list[Reader]:
-        items = (self.required(name, list) if required else self.optional(name, list)) or []
-        if len(items) < min_items:
-            raise ValidationError(
-                validation_message(
-                    self.member(name), f"Member must have length greater than or equal to {min_items}"
-                )
-            )
-        return [Reader(item, f"{self.member(name)}.{index + 1}") for index, item in enumerate(items)]
-
-    def strings(self, name: str) -> dict[str, str] | None:
-        """A map of strings (``Environment``)."""
-        value = self.optional(name, dict)
-        if value is None:
-            return None
-        for key, item in value.items():
-            if not isinstance(item, str):
-                raise ValidationError(
-                    validation_message(f"{self.member(name)}.{key}", "Member must be of type string")
-                )
-        return dict(value)
-
-
-def read_tags(body: dict[str, Any], name: str = "Tags") -> list[tuple[str, str]]:
-    """``Tags`` (a list of ``{Key, Value}``, at most 50) as (key, value) pairs."""
-    tags = []
-    for item in Reader(body).children(name):
-        key = item.text("Key", required=True, min_length=1, max_length=128)
-        value = item.required("Value", str)
-        if len(value) > 256:
-            raise ValidationError(validation_message(item.member("Value"), "Member must have length ≤ 256"))
-        tags.append((key, value))
-    if len(tags) > 50:
-        raise ValidationError(validation_message(name, "Member must have length less than or equal to 50"))
-    return tags
 
 
 @dataclass

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from modelwatch.jobs.definitions import MonitoringType
 from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.errors import ValidationError
+from modelwatch.sagemaker_api.reader import Reader, read_tags
 from modelwatch.sagemaker_api.registry import Context, operation
 from modelwatch.sagemaker_api.service_errors import Members, not_found, service_errors
-from modelwatch.sagemaker_api.shapes import ARN_TYPES, Reader, read_tags
+from modelwatch.sagemaker_api.shapes import ARN_TYPES
 from modelwatch.service.job_definitions import get_job_definition
 from modelwatch.service.schedules import get_schedule
 from modelwatch.service.tags import add_tags, delete_tags, list_tags
