@@ -49,3 +49,30 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
             done += chunk.num_rows
             seed += 1
     return csv_path, parquet_path
+
+
+def drift_chunk(rows: int, seed: int) -> pa.Table:
+    """A chunk of the same columns with drift: shifted and scaled floats, one category taking over."""
+    table = make_chunk(rows, 10_000 + seed)
+    rng = np.random.default_rng(20_000 + seed)
+    f0 = pa.array(rng.normal(loc=0.5, scale=1.5, size=rows).round(6))
+    s5 = pa.array(np.where(rng.uniform(size=rows) < 0.7, "s5_value_0", "s5_value_1"))
+    table = table.set_column(table.schema.get_field_index("f0"), "f0", f0)
+    return table.set_column(table.schema.get_field_index("s5"), "s5", s5)
+
+
+def generate_drifted(rows: int, folder: Path) -> Path:
+    """Write a drifted copy (``drift_chunk``) of ``rows`` rows as Parquet; return its path (reused)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench20_drifted_{rows}.parquet"
+    if path.exists():
+        return path
+    first = drift_chunk(min(rows, CHUNK), 0)
+    with pq.ParquetWriter(path, first.schema) as out:
+        done, seed = 0, 0
+        while done < rows:
+            chunk = first if seed == 0 else drift_chunk(min(rows - done, CHUNK), seed)
+            out.write_table(chunk)
+            done += chunk.num_rows
+            seed += 1
+    return path
