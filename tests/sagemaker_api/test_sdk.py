@@ -12,6 +12,7 @@ One server, database and bucket serve the whole module; each test uses its own n
 from __future__ import annotations
 
 import json
+import math
 import re
 import socket
 import threading
@@ -29,8 +30,14 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from typer.testing import CliRunner
 
+from modelwatch.capture import CaptureMiddleware
+from modelwatch.capture.config import DataCaptureConfig
 from modelwatch.cli import EXIT_OK, app
 from modelwatch.examples import drift, example_dataset
 from modelwatch.server import create_app
@@ -41,11 +48,14 @@ from modelwatch.settings import get_settings
 with warnings.catch_warnings():  # SDK v2 warns at import that v3 exists; users of sagemaker<3 see it too
     warnings.filterwarnings("ignore", message="You are using the SageMaker Python SDK v2")
     import sagemaker
+    from sagemaker.clarify import BiasConfig, DataConfig, ModelConfig, SHAPConfig
     from sagemaker.model_monitor import (
         CronExpressionGenerator,
         DatasetFormat,
         DefaultModelMonitor,
         EndpointInput,
+        ModelBiasMonitor,
+        ModelExplainabilityMonitor,
         ModelQualityMonitor,
     )
 
@@ -310,16 +320,10 @@ def test_attach_update_stop_start_and_delete(baselined: DefaultModelMonitor, ses
 # -- c: a NOW schedule over drifted traffic captured through CaptureMiddleware into S3 ---------------------
 
 
-def _capture(endpoint: str, table: pa.Table, tmp_path: Path, answer: list[str], ids: str) -> None:
+def _capture(
+    endpoint: str, table: pa.Table, tmp_path: Path, answer: list[str], ids: str, columns: list[str] = FEATURES
+) -> None:
     """POST each row (features only) to a model behind modelwatch's CaptureMiddleware capturing to S3."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    from modelwatch.capture import CaptureMiddleware
-    from modelwatch.capture.config import DataCaptureConfig
-
     answers = iter(answer)
 
     async def invocations(request: Request) -> Response:
@@ -329,10 +333,10 @@ def _capture(endpoint: str, table: pa.Table, tmp_path: Path, answer: list[str], 
     model = Starlette(routes=[Route("/invocations", invocations, methods=["POST"])])
     config = DataCaptureConfig(destination_uri=CAPTURE, flush_seconds=0.2, spool_dir=str(tmp_path / "spool"))
     model.add_middleware(CaptureMiddleware, endpoint=endpoint, config=config)
-    rows = table.select(FEATURES).to_pylist()
+    rows = table.select(columns).to_pylist()
     with _serving(model) as url, httpx.Client(base_url=url) as client:  # its shutdown uploads the capture
         for i, row in enumerate(rows):
-            body = ",".join(str(row[name]) for name in FEATURES)
+            body = ",".join(str(row[name]) for name in columns)
             headers = {"Content-Type": "text/csv", "X-Amzn-SageMaker-Inference-Id": f"{ids}-{i}"}
             client.post("/invocations", content=body, headers=headers).raise_for_status()
 
@@ -454,9 +458,6 @@ def _upload(key: str, body: bytes) -> str:
 
 
 def test_model_bias_baseline_and_schedule(session: Any, tmp_path: Path) -> None:
-    from sagemaker.clarify import BiasConfig, DataConfig, ModelConfig
-    from sagemaker.model_monitor import ModelBiasMonitor
-
     table = pcsv.read_csv(example_dataset()).slice(0, 600)
     labelled = table.append_column("prediction", table["defaulted"])  # the model's predicted labels
     headers = labelled.column_names
@@ -517,9 +518,6 @@ def test_a_model_explainability_baseline_names_the_model_it_cannot_reach(
     and the SDK's analysis config cannot carry modelwatch's ``predictor.endpoint_url``. The baselining job
     fails with a reason naming the field (docs/sagemaker.md; ``modelwatch baseline --type explainability``
     with an ``endpoint_url`` or a Python ``model`` is the way today)."""
-    from sagemaker.clarify import DataConfig, ModelConfig, SHAPConfig
-    from sagemaker.model_monitor import ModelExplainabilityMonitor
-
     table = (
         pcsv.read_csv(example_dataset()).slice(0, 40).select(["defaulted", "age", "income", "credit_score"])
     )
@@ -570,3 +568,78 @@ def test_the_python_example_of_docs_sagemaker_md_runs(
         described["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
     )
     assert names["monitor"].baseline_statistics().body_dict["dataset"]["item_count"] == 300
+
+
+EXPLAINED = ["age", "income", "credit_score"]
+
+
+def _score(row: list[float]) -> float:
+    """The explained model: the credit score decides, then the income; age does not matter."""
+    return 1 / (1 + math.exp(-((row[2] - 650) / 40 + (row[1] - 50000) / 40000)))
+
+
+def test_an_explainability_schedule_with_its_own_analysis_config(session: Any, tmp_path: Path) -> None:
+    """The documented way around the gap above: an analysis config that names the model's URL
+    (``predictor.endpoint_url``), passed to ``create_monitoring_schedule(analysis_config=URI)``, and a
+    baseline from ``modelwatch baseline --type explainability``."""
+
+    async def invocations(request: Request) -> Response:
+        rows = [[float(v) for v in line.split(",")] for line in (await request.body()).decode().splitlines()]
+        return Response("\n".join(str(_score(row)) for row in rows), media_type="text/csv")
+
+    table = pcsv.read_csv(example_dataset()).slice(0, 30).select(EXPLAINED)
+    features = tmp_path / "features.csv"
+    pcsv.write_csv(table, features)
+    model = Starlette(routes=[Route("/invocations", invocations, methods=["POST"])])
+    with _serving(model) as model_url:
+        config = {
+            "version": "1.0",
+            "dataset_type": "text/csv",
+            "headers": EXPLAINED,
+            "methods": {
+                "shap": {"baseline": [[40, 50000, 650]], "num_samples": 32, "agg_method": "mean_abs"}
+            },
+            "predictor": {
+                "endpoint_name": "explain-endpoint",
+                "endpoint_url": f"{model_url}/invocations",
+                "content_type": "text/csv",
+                "accept_type": "text/csv",
+            },
+        }
+        (tmp_path / "analysis_config.json").write_text(json.dumps(config))
+        result = CliRunner().invoke(
+            app,
+            ["baseline", "--type", "explainability", "--config", str(tmp_path / "analysis_config.json"),
+             "-d", str(features), "--header", "-o", str(tmp_path / "baseline")],
+        )  # fmt: skip
+        assert result.exit_code == EXIT_OK, result.output
+        config_uri = _upload("explain/analysis_config.json", json.dumps(config).encode())
+        baseline_uri = _upload(
+            "explain/baseline/analysis.json", (tmp_path / "baseline" / "analysis.json").read_bytes()
+        )
+
+        rows = table.to_pylist()
+        answers = [str(_score(list(row.values()))) for row in rows]
+        _capture("explain-endpoint", table, tmp_path, answers, "e", columns=EXPLAINED)
+        monitor = ModelExplainabilityMonitor(
+            role=ROLE, sagemaker_session=session, max_runtime_in_seconds=1800
+        )
+        monitor.create_monitoring_schedule(
+            monitor_schedule_name="explain-now",
+            endpoint_input=EndpointInput(
+                endpoint_name="explain-endpoint", destination="/opt/ml/processing/input/endpoint"
+            ),
+            analysis_config=config_uri,
+            constraints=baseline_uri,
+            output_s3_uri=f"s3://{BUCKET}/reports/explain",
+            schedule_cron_expression=CronExpressionGenerator.now(),
+            data_analysis_start_time="-PT1H",
+            data_analysis_end_time="PT0H",
+        )
+        execution = _finished(monitor)
+    described = execution.describe()
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    assert execution.constraint_violations().body_dict["violations"] == []  # the same model: the same ranking
+    report = _s3_json(f"{execution.output.destination}/analysis.json")
+    ranking = report["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert max(ranking, key=ranking.get) == "credit_score"
