@@ -41,14 +41,9 @@ from modelwatch.errors import ModelwatchError
 from modelwatch.io.storage import join_uri, read_text
 from modelwatch.jobs.definitions import BaselineParameters, MonitoringType
 from modelwatch.sagemaker_api.errors import ValidationError
+from modelwatch.sagemaker_api.reader import Reader, read_tags
 from modelwatch.sagemaker_api.service_errors import Members, service_errors, validation_message
-from modelwatch.sagemaker_api.shapes import (
-    ANALYZER_REPOSITORY,
-    CLARIFY_REPOSITORY,
-    Reader,
-    read_tags,
-    repository,
-)
+from modelwatch.sagemaker_api.shapes import ANALYZER_REPOSITORY, CLARIFY_REPOSITORY, repository
 from modelwatch.service.schemas import BaselineDatasetFormatSpec, BaselineJobSpec
 
 __all__ = ["CLARIFY_CONFIG_FILE", "ProcessingRequest", "read_processing_request"]
