@@ -45,10 +45,11 @@ def test_help_imports_no_reader_no_client_no_check_step() -> None:
     assert _loaded(["--help"], heavy) == []
 
 
-def test_small_baseline_imports_no_pandas_numba_scipy_or_service(tmp_path: Path) -> None:
+def test_small_baseline_imports_no_pandas_compiler_scipy_or_service(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text("a,b\n1,x\n2.5,y\n")
     args = ["baseline", "-d", str(data), "--header", "-o", str(tmp_path / "out"), "-q"]
-    heavy = ["pandas", "numba", "scipy", "sqlalchemy", "modelwatch.service", "modelwatch.cli_client"]
+    heavy = ["pandas", "numba", "llvmlite", "scipy", "sqlalchemy"]
+    heavy += ["modelwatch.service", "modelwatch.cli_client"]
     assert _loaded(args, heavy) == []
     assert (tmp_path / "out" / "statistics.json").exists()

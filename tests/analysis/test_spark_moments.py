@@ -118,7 +118,7 @@ def test_partial_profiles_merge_as_spark_partitions() -> None:
     st.sampled_from([1.0, 1e-6, 1e12]),
 )
 def test_compiled_loop_equals_spark_bit_for_bit(seed: int, sizes: list[int], scale: float) -> None:
-    """Batches large enough for the numba loop; the same oracle, the same bits."""
+    """Batches large enough for the compiled (LLVM) loop; the same oracle, the same bits."""
     rng = np.random.default_rng(seed)
     parts = [rng.standard_cauchy(size) * scale + scale for size in sizes]
     n, avg, m2, total = spark_final([part.tolist() for part in parts])

@@ -239,7 +239,8 @@ def _classify_dictionary(column: pa.DictionaryArray) -> TypedValues:
     dictionary = column.dictionary
     if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
         return classify(dictionary.take(indices))
-    kinds, numbers = _kinds(dictionary.fill_null(""))
+    # fill_null converts its Python argument through pyarrow's pandas check: only when needed
+    kinds, numbers = _kinds(dictionary.fill_null("") if dictionary.null_count else dictionary)
     if not kinds.any():
         return TypedValues(len(codes), 0, 0, np.empty(0))
     return _summarise(kinds[codes], numbers[codes])
