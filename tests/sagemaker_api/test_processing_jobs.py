@@ -15,14 +15,19 @@ from typing import Any
 
 import boto3
 import pytest
+from bodies import ANALYZER as ANALYZER_OF_DEFINITIONS
+from bodies import ROLE as ROLE_OF_DEFINITIONS
+from bodies import data_quality, schedule_config
 from botocore.exceptions import ClientError
 
+from capture_data import credit_rows, write_capture
 from modelwatch.examples import __file__ as examples_init
 from modelwatch.monitors.data_quality import suggest_baseline
 from modelwatch.service.baselines import claim_baseline_job, start_baseline_job
 from modelwatch.service.db import Database, open_database
 from modelwatch.service.endpoints import create_endpoint
 from modelwatch.service.executions import finish_execution
+from modelwatch.service.layout import capture_root
 from modelwatch.service.processing_jobs import ProcessingJobFilter, ProcessingJobStatus, list_processing_jobs
 from modelwatch.service.schedules import create_schedule, run_now
 from modelwatch.service.schemas import (
@@ -709,3 +714,67 @@ def test_bad_parameters_of_the_other_operations_are_400s(
     status, answer = _post(server, target, body)
     assert status == 400, answer
     assert answer["__type"] in ("ValidationException", "InvalidParameterException"), answer
+
+
+def test_an_executions_processing_job_points_at_its_results_on_s3(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str
+) -> None:
+    """The SDK's list_executions() chain: a baseline processing job, a job definition over its files, a
+    NOW schedule over drifted captured traffic run by the server, then the execution's processing job,
+    whose output URI holds the results and whose log is in CloudWatch Logs."""
+    client, logs = sagemaker_client(), sagemaker_client(service="logs")
+    request = _sdk_request("chain-baseline", s3_bucket)
+    _put(s3_server, request["ProcessingInputs"][0]["S3Input"]["S3Uri"] + "/credit.csv", CREDIT.read_bytes())
+    client.create_processing_job(**request)
+    assert _wait(client, "chain-baseline")["ProcessingJobStatus"] == "Completed"
+    results = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    write_capture(Path(capture_root()), "credit", hour, credit_rows(drifted=True, count=300))
+    baseline = {
+        "ConstraintsResource": {"S3Uri": f"{results}/constraints.json"},
+        "StatisticsResource": {"S3Uri": f"{results}/statistics.json"},
+    }
+    client.create_data_quality_job_definition(
+        **data_quality("chain-dq", "credit", f"{s3_bucket}/monitoring", DataQualityBaselineConfig=baseline)
+    )
+    client.create_monitoring_schedule(
+        MonitoringScheduleName="chain",
+        MonitoringScheduleConfig=schedule_config("NOW", definition="chain-dq", start="-PT2H", end="PT0H"),
+    )
+    deadline = time.monotonic() + 180
+    while True:
+        [summary] = client.list_monitoring_executions(MonitoringScheduleName="chain")[
+            "MonitoringExecutionSummaries"
+        ]
+        if summary["MonitoringExecutionStatus"] not in ("Pending", "InProgress"):
+            break
+        assert time.monotonic() < deadline, summary
+        time.sleep(0.3)
+    name = summary["ProcessingJobArn"].split(":")[5].removeprefix("processing-job/")
+
+    described = client.describe_processing_job(ProcessingJobName=name)
+
+    assert summary["MonitoringExecutionStatus"] == "CompletedWithViolations", summary.get("FailureReason")
+    assert described["ProcessingJobStatus"] == "Completed"
+    assert described["ExitMessage"].startswith("CompletedWithViolations:")
+    assert described["RoleArn"] == ROLE_OF_DEFINITIONS
+    assert described["AppSpecification"]["ImageUri"] == ANALYZER_OF_DEFINITIONS
+    inputs = {item["InputName"]: item["S3Input"]["S3Uri"] for item in described["ProcessingInputs"]}
+    assert inputs["baseline"] == f"{results}/statistics.json"
+    assert inputs["constraints"] == f"{results}/constraints.json"
+    output = described["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    assert output.startswith(f"{s3_bucket}/monitoring/")
+    violations = _get_json(s3_server, f"{output}/constraint_violations.json")["violations"]
+    assert violations and all(v["constraint_check_type"] for v in violations)
+    assert _get_json(s3_server, f"{output}/statistics.json")["dataset"]["item_count"] == 300
+
+    [stream] = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=f"{name}/"
+    )["logStreams"]
+    events = logs.get_log_events(
+        logGroupName="/aws/sagemaker/ProcessingJobs",
+        logStreamName=stream["logStreamName"],
+        startFromHead=True,
+    )["events"]
+    assert any("CompletedWithViolations" in event["message"] for event in events)
