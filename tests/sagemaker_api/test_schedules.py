@@ -261,3 +261,37 @@ def test_describe_shows_a_change_made_through_the_rest_api(sagemaker_client: Any
         update_schedule(session, "hourly", ScheduleUpdate(schedule_expression="cron(0 3 ? * * *)"))
     config = client.describe_monitoring_schedule(MonitoringScheduleName="hourly")["MonitoringScheduleConfig"]
     assert config == schedule_config("cron(0 3 ? * * *)", definition="dq-1")
+
+
+def test_an_inline_model_quality_definition_takes_its_attributes_from_the_environment(
+    sagemaker_client: Any, db: Any
+) -> None:
+    from modelwatch.service.schedules import describe_schedule
+
+    client = sagemaker_client()
+    environment = {
+        "problem_type": "BinaryClassification",
+        "inference_attribute": "0",
+        "probability_threshold_attribute": "0.7",
+    }
+    inline = inline_definition("churn", OUT, Environment=environment)
+    inline["MonitoringInputs"][0]["EndpointInput"]["ProbabilityAttribute"] = "1"
+    client.create_monitoring_schedule(
+        MonitoringScheduleName="mq",
+        MonitoringScheduleConfig=schedule_config(kind="ModelQuality", inline=inline),
+    )
+    with db.session() as session:
+        definition = describe_schedule(session, "mq").definition
+    assert definition.problem_type == "BinaryClassification"
+    assert definition.endpoint_input is not None
+    assert definition.endpoint_input.inference_attribute == "0"
+    assert definition.endpoint_input.probability_attribute == "1"
+    assert definition.endpoint_input.probability_threshold_attribute == 0.7
+
+    inline["Environment"] = {**environment, "probability_threshold_attribute": "high"}
+    with pytest.raises(ClientError) as caught:
+        client.create_monitoring_schedule(
+            MonitoringScheduleName="mq2",
+            MonitoringScheduleConfig=schedule_config(kind="ModelQuality", inline=inline),
+        )
+    assert "MonitoringJobDefinition.Environment.probability_threshold_attribute" in str(caught.value)

@@ -249,6 +249,57 @@ def _environment(reader: Reader, name: str, fields: dict[str, Any], members: Mem
     return environment
 
 
+def _scripts(app: Reader, fields: dict[str, Any], members: Members) -> None:
+    for field, member in (
+        ("record_preprocessor_script", "RecordPreprocessorSourceUri"),
+        ("post_analytics_processor_script", "PostAnalyticsProcessorSourceUri"),
+    ):
+        value = app.optional(member, str)
+        members.add(field, app.member(member))
+        if value is not None:
+            fields[field] = value
+
+
+_INPUT_VARIABLES = (
+    "inference_attribute",
+    "probability_attribute",
+    "probability_threshold_attribute",
+    "exclude_features_attribute",
+)
+"""The analyzer's environment variables that stand for input members (spec/model-monitor.md 4.1)."""
+
+
+def _analyzer_environment(
+    kind: MonitoringType, environment: dict[str, str], at: str, fields: dict[str, Any], members: Members
+) -> None:
+    """What the analyzer's environment variables say that the request's members do not: ``problem_type``
+    (ModelQuality) and the input's attributes (the base ``ModelMonitor`` passes them this way)."""
+    if (
+        kind == MonitoringType.MODEL_QUALITY
+        and "problem_type" in environment
+        and "problem_type" not in fields
+    ):
+        fields["problem_type"] = environment["problem_type"]
+        members.add("problem_type", f"{at}.problem_type")
+    source = fields.get("endpoint_input") or fields.get("batch_transform_input")
+    if source is None:
+        return
+    key = "endpoint_input" if "endpoint_input" in fields else "batch_transform_input"
+    for name in _INPUT_VARIABLES:
+        if name not in environment or name in source:
+            continue
+        value: str | float = environment[name]
+        if name == "probability_threshold_attribute":
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValidationError(
+                    validation_message(f"{at}.{name}", f"Member must be a decimal number, got {value!r}")
+                ) from None
+        source[name] = value
+        members.add(f"{key}.{name}", f"{at}.{name}")
+
+
 def _build(fields: dict[str, Any], members: Members) -> TranslatedDefinition:
     with service_errors(members):
         return TranslatedDefinition(JobDefinition.model_validate(fields), members)
@@ -269,17 +320,10 @@ def typed_job_definition(
     app = request.must_child(f"{prefix}AppSpecification")
     _check_image(app, kind)
     if kind in (MonitoringType.DATA_QUALITY, MonitoringType.MODEL_QUALITY):
-        for field, member in (
-            ("record_preprocessor_script", "RecordPreprocessorSourceUri"),
-            ("post_analytics_processor_script", "PostAnalyticsProcessorSourceUri"),
-        ):
-            value = app.optional(member, str)
-            members.add(field, app.member(member))
-            if value is not None:
-                fields[field] = value
+        _scripts(app, fields, members)
     environment = _environment(app, "Environment", fields, members)
     if kind == MonitoringType.MODEL_QUALITY:
-        problem = app.enum("ProblemType", _PROBLEM_TYPES) or environment.get("problem_type")
+        problem = app.enum("ProblemType", _PROBLEM_TYPES)
         members.add("problem_type", app.member("ProblemType"))
         if problem is not None:
             fields["problem_type"] = problem
@@ -288,6 +332,7 @@ def typed_job_definition(
         members.add("config_uri", app.member("ConfigUri"))
     job_input = request.must_child(f"{prefix}JobInput")
     _input(job_input, fields, members)
+    _analyzer_environment(kind, environment, app.member("Environment"), fields, members)
     truth = job_input.child(
         "GroundTruthS3Input", required=kind in (MonitoringType.MODEL_QUALITY, MonitoringType.MODEL_BIAS)
     )
@@ -310,18 +355,8 @@ def inline_job_definition(session: Session, kind: MonitoringType, reader: Reader
     _check_resources(reader.must_child("MonitoringResources"))
     app = reader.must_child("MonitoringAppSpecification")
     _check_image(app, kind)
-    for field, member in (
-        ("record_preprocessor_script", "RecordPreprocessorSourceUri"),
-        ("post_analytics_processor_script", "PostAnalyticsProcessorSourceUri"),
-    ):
-        value = app.optional(member, str)
-        members.add(field, app.member(member))
-        if value is not None:
-            fields[field] = value
+    _scripts(app, fields, members)
     environment = _environment(reader, "Environment", fields, members)
-    if kind == MonitoringType.MODEL_QUALITY and "problem_type" in environment:
-        fields["problem_type"] = environment["problem_type"]
-        members.add("problem_type", f"{reader.member('Environment')}.problem_type")
     inputs = reader.children("MonitoringInputs", required=True, min_items=1)
     if len(inputs) > 1:
         raise ValidationError(
@@ -330,6 +365,7 @@ def inline_job_definition(session: Session, kind: MonitoringType, reader: Reader
             )
         )
     _input(inputs[0], fields, members)
+    _analyzer_environment(kind, environment, reader.member("Environment"), fields, members)
     _output(reader.must_child("MonitoringOutputConfig"), fields, members)
     _baseline(session, reader.child("BaselineConfig"), kind, fields, members)
     _stopping(reader, fields, members)
