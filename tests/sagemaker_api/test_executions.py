@@ -112,7 +112,8 @@ def test_executions_are_filtered_sorted_and_paged_with_the_paginator(
         answer = client.list_monitoring_executions(**filters)["MonitoringExecutionSummaries"]
         return [summary["ScheduledTime"].hour for summary in answer]
 
-    assert hours_of(MonitoringScheduleName="hourly") == [11, 10, 9]  # ScheduledTime, Descending
+    assert hours_of(MonitoringScheduleName="hourly") == [10, 11, 9]  # the default: CreationTime, Descending
+    assert hours_of(MonitoringScheduleName="hourly", SortBy="ScheduledTime") == [11, 10, 9]
     assert hours_of(EndpointName="churn", SortBy="ScheduledTime", SortOrder="Ascending") == [9, 10, 11, 11]
     assert hours_of(
         MonitoringScheduleName="hourly",
