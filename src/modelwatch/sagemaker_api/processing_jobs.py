@@ -16,7 +16,8 @@ SageMaker answers (the SDK's waiter and moto expect that), not ``ResourceNotFoun
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from modelwatch.sagemaker_api import wire
 from modelwatch.sagemaker_api.errors import ValidationError
 from modelwatch.sagemaker_api.execution_jobs import DEFAULT_CLUSTER, DEFAULT_ROLE, describe_execution_job
 from modelwatch.sagemaker_api.processing_requests import read_processing_request
+from modelwatch.sagemaker_api.reader import Reader
 from modelwatch.sagemaker_api.registry import Context, operation
 from modelwatch.sagemaker_api.service_errors import service_errors, validation_message
 from modelwatch.sagemaker_api.shapes import image_uri
@@ -35,6 +37,8 @@ from modelwatch.service.models import BaselineJob
 from modelwatch.service.processing_jobs import (
     ProcessingJobFilter,
     ProcessingJobStatus,
+    SortBy,
+    SortOrder,
     list_processing_jobs,
     processing_status,
     stop_processing_job,
@@ -128,15 +132,16 @@ def list_processing_jobs_operation(ctx: Context, body: dict[str, Any]) -> dict[s
         modified_after=_time(body, "LastModifiedTimeAfter"),
         modified_before=_time(body, "LastModifiedTimeBefore"),
     )
-    sort_by = _choice(body, "SortBy", ("Name", "CreationTime", "Status"), "CreationTime")
-    sort_order = _choice(body, "SortOrder", ("Ascending", "Descending"), "Descending")
+    reader = Reader(body)
+    sort_by = cast("SortBy", reader.enum("SortBy", ("Name", "CreationTime", "Status")) or "CreationTime")
+    sort_order = cast("SortOrder", reader.enum("SortOrder", ("Ascending", "Descending")) or "Descending")
     with ctx.transaction(write=False) as session:
         jobs, more = list_processing_jobs(
             session,
             execution_prefix=wire.EXECUTION_JOB_PREFIX,
             where=where,
-            sort_by=sort_by,  # type: ignore[arg-type]  # one of the literals, checked by _choice
-            sort_order=sort_order,  # type: ignore[arg-type]  # one of the literals, checked by _choice
+            sort_by=sort_by,
+            sort_order=sort_order,
             offset=offset,
             limit=limit,
         )
@@ -162,19 +167,9 @@ def list_processing_jobs_operation(ctx: Context, body: dict[str, Any]) -> dict[s
     return answer
 
 
-def _time(body: dict[str, Any], name: str) -> Any:
+def _time(body: dict[str, Any], name: str) -> datetime | None:
     value = body.get(name)
     return None if value is None else wire.from_epoch(value, name)
-
-
-def _choice(body: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = wire.optional(body, name, str) or default
-    if value not in allowed:
-        raise ValidationError(
-            f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(allowed)}]"
-        )
-    return value
 
 
 # -- a baselining job as a processing job ------------------------------------------------------------

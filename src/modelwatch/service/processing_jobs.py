@@ -37,6 +37,8 @@ __all__ = [
     "ProcessingJobFilter",
     "ProcessingJobStatus",
     "ProcessingJobSummary",
+    "SortBy",
+    "SortOrder",
     "baseline_max_runtime",
     "list_processing_jobs",
     "processing_status",
