@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from modelwatch.analysis.arrow_numpy import bool_mask, empty_strings, from_numpy, positions, to_numpy
+from modelwatch.analysis.arrow_numpy import bool_mask, empty_strings, from_numpy, positions, strings, to_numpy
 
 
 @pytest.mark.parametrize("arrow_type", [pa.float64(), pa.int64(), pa.int32(), pa.uint8(), pa.bool_()])
@@ -55,3 +55,12 @@ def test_profiling_a_csv_does_not_import_pandas(tmp_path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_strings_build_the_same_array_as_pyarrow() -> None:
+    values = ["", "a", "é", "日本", "x" * 300, "a,b"]
+    built = strings(values)
+    assert built.type == pa.string()
+    assert built.to_pylist() == values
+    assert built.equals(pa.array(values, pa.string()))
+    assert strings([]).to_pylist() == []

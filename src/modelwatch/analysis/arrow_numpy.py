@@ -7,10 +7,12 @@ pandas one, which imports pandas (about 0.25 s) on first use. For the plain case
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["bool_mask", "empty_strings", "from_numpy", "positions", "to_numpy"]
+__all__ = ["bool_mask", "empty_strings", "from_numpy", "positions", "strings", "to_numpy"]
 
 _NUMPY_OF_ARROW = {
     pa.float64(): np.float64,
@@ -69,6 +71,18 @@ def from_numpy(data: np.ndarray) -> pa.Array:
 def positions(where: np.ndarray) -> pa.Array:
     """numpy integer positions as an Arrow int64 array (for ``take``)."""
     return from_numpy(np.asarray(where, dtype=np.int64))
+
+
+def strings(values: Sequence[str]) -> pa.Array:
+    """Python strings (no ``None``) as an Arrow string array, built from its offsets and UTF-8 data."""
+    encoded = [value.encode("utf-8") for value in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+    data = pa.py_buffer(b"".join(encoded))
+    if offsets[-1] > np.iinfo(np.int32).max:
+        return pa.Array.from_buffers(pa.large_string(), len(encoded), [None, pa.py_buffer(offsets), data])
+    narrow = offsets.astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(narrow), data])
 
 
 def empty_strings() -> pa.StringArray:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from modelwatch.analysis.arrow_numpy import bool_mask, empty_strings, to_numpy
+from modelwatch.analysis.arrow_numpy import bool_mask, empty_strings, strings, to_numpy
 
 __all__ = ["Categorical"]
 
@@ -129,7 +129,7 @@ class Categorical:
     def from_dict(cls, data: dict[str, Any]) -> Categorical:
         return cls(
             int(data["capacity"]),
-            pa.array(data["values"], pa.string()),
+            strings(data["values"]),
             np.asarray(data["counts"], dtype=np.int64),
             int(data["other"]),
             datasketches.hll_sketch.deserialize(base64.b64decode(data["hll"])),
