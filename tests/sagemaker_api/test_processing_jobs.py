@@ -778,3 +778,34 @@ def test_an_executions_processing_job_points_at_its_results_on_s3(
         startFromHead=True,
     )["events"]
     assert any("CompletedWithViolations" in event["message"] for event in events)
+
+
+@pytest.mark.parametrize("kind", ["json", "parquet"])
+def test_json_lines_and_parquet_datasets_are_baselined(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str, kind: str
+) -> None:
+    import io
+
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    table = pcsv.read_csv(CREDIT)
+    if kind == "json":
+        data = "".join(json.dumps(row) + "\n" for row in table.to_pylist()).encode()
+        dataset_format = {"json": {"lines": True}}
+    else:
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        data, dataset_format = buffer.getvalue(), {"parquet": {}}
+    client = sagemaker_client()
+    request = _sdk_request(f"{kind}-baseline", s3_bucket, {"dataset_format": json.dumps(dataset_format)})
+    _put(s3_server, request["ProcessingInputs"][0]["S3Input"]["S3Uri"] + f"/credit.{kind}", data)
+
+    client.create_processing_job(**request)
+    described = _wait(client, f"{kind}-baseline")
+
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    results = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    statistics = _get_json(s3_server, f"{results}/statistics.json")
+    assert statistics["dataset"]["item_count"] == 4000
+    assert {feature["name"] for feature in statistics["features"]} == set(table.column_names)
