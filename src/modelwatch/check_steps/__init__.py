@@ -4,8 +4,8 @@
 Each calculates the baseline of a dataset with the engines ``modelwatch baseline`` uses, checks it against
 a supplied baseline with the checks the monitoring jobs run, and names the calculated baseline and the one
 to check against next under the SDK's property names (:mod:`~modelwatch.check_steps.lifecycle`). The
-steps themselves are :func:`~modelwatch.check_steps.quality.data_quality_check`,
-:func:`~modelwatch.check_steps.quality.model_quality_check` and
+steps themselves are :func:`~modelwatch.check_steps.data_quality.data_quality_check`,
+:func:`~modelwatch.check_steps.model_quality.model_quality_check` and
 :func:`~modelwatch.check_steps.clarify.clarify_check`; this package imports only what the command line
 needs to register them.
 """

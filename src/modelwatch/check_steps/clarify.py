@@ -19,8 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from modelwatch.analysis.bias_metrics import POST_TRAINING, PRE_TRAINING
-from modelwatch.check_steps.lifecycle import CheckStepOutcome, CheckType, StepOptions
-from modelwatch.check_steps.quality import Dataset, unchecked_status
+from modelwatch.check_steps.lifecycle import CheckStepOutcome, CheckType, Dataset, StepOptions
 from modelwatch.errors import ValidationError
 from modelwatch.io.datasets import DatasetFormat
 from modelwatch.io.storage import join_uri, write_text
@@ -82,7 +81,7 @@ def clarify_check(
         header=dataset.header,
         methods=_bias_methods(config, check_type),
     )
-    outcome = CheckStepOutcome(check_type, options, unchecked_status(options), result.analysis_uri)
+    outcome = CheckStepOutcome(check_type, options, options.unchecked_status(), result.analysis_uri)
     if baseline is None:
         return outcome
     violations = check_bias_drift(baseline, result.report)
@@ -113,7 +112,7 @@ def _explainability_check(
         header=dataset.header,
     )
     outcome = CheckStepOutcome(
-        CheckType.MODEL_EXPLAINABILITY, options, unchecked_status(options), result.analysis_uri
+        CheckType.MODEL_EXPLAINABILITY, options, options.unchecked_status(), result.analysis_uri
     )
     if baseline is None:
         return outcome

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from modelwatch.check_steps.lifecycle import CheckStatus, CheckStepOutcome, CheckType, StepOptions
+from modelwatch.check_steps.lifecycle import CheckStatus, CheckStepOutcome, CheckType, Dataset, StepOptions
 from modelwatch.errors import ModelwatchError
 from modelwatch.io.dataset_format import DatasetFormat
 from modelwatch.io.storage import read_text
@@ -184,10 +184,6 @@ def quality_check(
     --supplied-baseline-statistics last/statistics.json --supplied-baseline-constraints
     last/constraints.json --register-new-baseline -o new/
     """
-    from modelwatch.check_steps.quality import Dataset, data_quality_check, model_quality_check
-    from modelwatch.monitors.data_quality import OutputColumnsPosition
-    from modelwatch.monitors.model_quality import QualityAttributes
-
     options = StepOptions(
         skip_check=skip_check,
         register_new_baseline=register_new_baseline,
@@ -212,6 +208,9 @@ def quality_check(
                 "a data-quality check needs the supplied statistics as well as the constraints",
                 param_hint="--supplied-baseline-statistics",
             )
+        from modelwatch.check_steps.data_quality import data_quality_check
+        from modelwatch.monitors.data_quality import OutputColumnsPosition
+
         with _step_errors():
             outcome = data_quality_check(
                 data,
@@ -229,6 +228,9 @@ def quality_check(
             raise typer.BadParameter("a model-quality check needs it", param_hint="--problem-type")
         if ground_truth_attribute is None:
             raise typer.BadParameter("a model-quality check needs it", param_hint="--ground-truth-attribute")
+        from modelwatch.check_steps.model_quality import model_quality_check
+        from modelwatch.monitors.model_quality import QualityAttributes
+
         attributes = QualityAttributes(
             inference_attribute=inference_attribute,
             probability_attribute=probability_attribute,
@@ -274,7 +276,6 @@ def clarify_check_command(
     -d train.csv --supplied-baseline-constraints last/analysis.json -o new/
     """
     from modelwatch.check_steps.clarify import clarify_check
-    from modelwatch.check_steps.quality import Dataset
 
     options = StepOptions(
         skip_check=skip_check,

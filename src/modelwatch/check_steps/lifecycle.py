@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from modelwatch.io.datasets import DatasetFormat
 from modelwatch.io.storage import join_uri, write_text
 
-__all__ = ["SUMMARY_FILE", "CheckStatus", "CheckStepOutcome", "CheckType", "StepOptions"]
+__all__ = ["SUMMARY_FILE", "CheckStatus", "CheckStepOutcome", "CheckType", "Dataset", "StepOptions"]
 
 SUMMARY_FILE = "baseline.json"
 
@@ -61,6 +62,15 @@ class CheckStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """The step's ``baseline_dataset`` and ``dataset_format``: a file, folder, glob or ``s3://`` URI."""
+
+    uri: str
+    format: DatasetFormat | None = None  # None: from the file extension
+    header: bool = False
+
+
+@dataclass(frozen=True)
 class StepOptions:
     """The lifecycle switches of a check step (the SDK's ``QualityCheckStep`` arguments)."""
 
@@ -73,6 +83,10 @@ class StepOptions:
     def checks(self) -> bool:
         """Whether the dataset is checked: not skipped, and there is a supplied baseline."""
         return not self.skip_check and self.supplied_constraints is not None
+
+    def unchecked_status(self) -> CheckStatus:
+        """The status of a step that did not check: skipped, or nothing supplied to check against."""
+        return CheckStatus.SKIPPED if self.skip_check else CheckStatus.NO_BASELINE
 
 
 @dataclass(frozen=True)
