@@ -354,7 +354,7 @@ def _finished(monitor: Any, timeout: float = 180) -> Any:
 
 
 def test_a_now_schedule_over_drifted_captured_traffic_names_the_drifted_features(
-    baselined: DefaultModelMonitor, session: Any, tmp_path: Path
+    baselined: DefaultModelMonitor, session: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     table = drift(pcsv.read_csv(example_dataset()).slice(0, 400))
     _capture("drifted-endpoint", table, tmp_path, [str(v) for v in table["defaulted"].to_pylist()], "d")
@@ -377,9 +377,14 @@ def test_a_now_schedule_over_drifted_captured_traffic_names_the_drifted_features
     assert {"income", "age", "utilisation", "region"} <= drifted
     assert not drifted & {"defaulted", "credit_score", "loan_amount", "employment"}
     summaries = session.sagemaker_client.list_monitoring_executions(MonitoringScheduleName="drift-now")
-    assert (
-        summaries["MonitoringExecutionSummaries"][0]["MonitoringExecutionStatus"] == "CompletedWithViolations"
-    )
+    [summary] = summaries["MonitoringExecutionSummaries"]
+    assert summary["MonitoringExecutionStatus"] == "CompletedWithViolations"
+    latest = monitor.latest_monitoring_constraint_violations().body_dict["violations"]
+    assert latest == violations
+    assert monitor.latest_monitoring_statistics().body_dict["dataset"]["item_count"] == 400
+    capsys.readouterr()
+    monitor.get_latest_execution_logs(wait=False)  # prints the execution's log through CloudWatch Logs
+    assert "CompletedWithViolations" in capsys.readouterr().out
 
 
 # -- d: ModelQualityMonitor with uploaded ground truth ----------------------------------------------------
