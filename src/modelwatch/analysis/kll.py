@@ -141,23 +141,27 @@ class KLLSketch:
 
     def _compact_runs(self, height: int, arrivals: np.ndarray, evens: list[int]) -> np.ndarray:
         """Do one level's compactions of an update, the ``j``-th sorting ``evens[j]`` items; the level
-        receives ``arrivals`` meanwhile. Returns the promoted items, in order."""
+        receives ``arrivals`` meanwhile. Returns the promoted items, in order.
+
+        The runs are consecutive slices of the level's items followed by the arrivals; each is sorted
+        in place (no padding to a common width) and every second item from its offset is promoted.
+        """
         items = np.concatenate((self.levels[height], arrivals))
-        width = max(evens)
-        runs = np.full((len(evens), width), np.inf)
-        start = 0
-        for row, even in enumerate(evens):
-            runs[row, :even] = items[start : start + even]
+        promoted = np.empty(sum(evens) // 2, dtype=np.float64)
+        start = done = 0
+        offset, compactions = self.offsets[height], self.compactions[height]
+        for even in evens:
+            if compactions % 2 == 1:
+                offset = 1 - offset
+            compactions += 1
+            run = items[start : start + even]
+            run.sort()
+            promoted[done : done + even // 2] = run[offset::2]
             start += even
-        runs.sort(axis=1)
-        promoted = []
-        for row, even in enumerate(evens):
-            if self.compactions[height] % 2 == 1:
-                self.offsets[height] = 1 - self.offsets[height]
-            self.compactions[height] += 1
-            promoted.append(runs[row, self.offsets[height] : even : 2])
+            done += even // 2
+        self.offsets[height], self.compactions[height] = offset, compactions
         self.levels[height] = items[start:].copy()
-        return np.concatenate(promoted)
+        return promoted
 
     def merge(self, other: KLLSketch) -> KLLSketch:
         """Merge ``other`` into this sketch (Deequ's ``QuantileNonSample.merge``) and return it."""
