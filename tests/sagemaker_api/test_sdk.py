@@ -385,6 +385,13 @@ def test_a_now_schedule_over_drifted_captured_traffic_names_the_drifted_features
     capsys.readouterr()
     monitor.get_latest_execution_logs(wait=False)  # prints the execution's log through CloudWatch Logs
     assert "CompletedWithViolations" in capsys.readouterr().out
+    [alert], _ = monitor.list_monitoring_alerts()
+    history, _ = monitor.list_monitoring_alert_history()
+    assert (alert.alert_name, alert.alert_status) == ("monitoring-alert", "InAlert")  # 1 of 1 violated
+    assert [(h.alert_name, h.alert_status) for h in history] == [("monitoring-alert", "InAlert")]
+    monitor.update_monitoring_alert(alert.alert_name, data_points_to_alert=2, evaluation_period=3)
+    [updated], _ = monitor.list_monitoring_alerts()
+    assert (updated.data_points_to_alert, updated.evaluation_period) == (2, 3)
 
 
 # -- d: ModelQualityMonitor with uploaded ground truth ----------------------------------------------------
