@@ -50,14 +50,14 @@ def data_quality_check(
         FormatError, StorageError, DataError: a supplied file or the dataset cannot be read.
     """
     baseline = None
-    if options.checks():
+    if options.checks() and options.supplied_constraints is not None:
         if options.supplied_statistics is None:
             raise ValidationError(
                 "a data-quality check needs the supplied baseline's statistics.json as well as its "
                 "constraints.json",
                 field="supplied_baseline_statistics",
             )
-        baseline = read_baseline(options.supplied_statistics, options.supplied_constraints or "")
+        baseline = read_baseline(options.supplied_statistics, options.supplied_constraints)
     result = suggest_baseline(
         dataset.uri,
         output_uri,
