@@ -15,6 +15,7 @@ import pyarrow.csv as pcsv
 import pytest
 from typer.testing import CliRunner
 
+from modelwatch.check_steps import CheckStatus, CheckStepOutcome, CheckType, StepOptions
 from modelwatch.cli import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, app
 from modelwatch.examples import drift, example_dataset
 
@@ -56,6 +57,52 @@ def drifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("drifted") / "credit-drifted.csv"
     pcsv.write_csv(drift(pcsv.read_csv(example_dataset())), path)
     return path
+
+
+# -- the lifecycle -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("skip", "register", "checks", "used"),
+    [
+        (False, False, True, "supplied"),
+        (False, True, True, "calculated"),
+        (True, False, False, "supplied"),
+        (True, True, False, "calculated"),
+    ],
+)
+def test_the_lifecycle_table(skip: bool, register: bool, checks: bool, used: str) -> None:
+    """AWS's table: skip_check decides the check, register_new_baseline the baseline used next."""
+    options = StepOptions(
+        skip_check=skip,
+        register_new_baseline=register,
+        supplied_statistics="supplied/statistics.json",
+        supplied_constraints="supplied/constraints.json",
+    )
+    assert options.checks() is checks
+    outcome = CheckStepOutcome(
+        CheckType.DATA_QUALITY,
+        options,
+        options.unchecked_status(),
+        calculated_constraints="calculated/constraints.json",
+        calculated_statistics="calculated/statistics.json",
+    )
+    assert outcome.used_for_drift_check_constraints == f"{used}/constraints.json"
+    assert outcome.used_for_drift_check_statistics == f"{used}/statistics.json"
+    checked = outcome.checked(2, "calculated/constraint_violations.json")
+    assert checked.status is CheckStatus.VIOLATIONS and checked.failed
+    assert not outcome.checked(0, "calculated/constraint_violations.json").failed
+    lenient = CheckStepOutcome(
+        CheckType.DATA_BIAS, StepOptions(fail_on_violation=False), CheckStatus.PASSED, "a"
+    )
+    assert not lenient.checked(2, "v").failed
+    assert "CalculatedBaselineStatistics" not in lenient.properties()  # Clarify has no statistics
+
+
+def test_without_a_supplied_baseline_nothing_is_checked() -> None:
+    options = StepOptions(register_new_baseline=True)
+    assert not options.checks() and options.unchecked_status() is CheckStatus.NO_BASELINE
+    assert StepOptions(skip_check=True).unchecked_status() is CheckStatus.SKIPPED
 
 
 # -- data quality --------------------------------------------------------------------------------------
