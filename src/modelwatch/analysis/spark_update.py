@@ -26,7 +26,8 @@ import numpy as np
 __all__ = ["COMPILED_FROM", "spark_update"]
 
 COMPILED_FROM = 4096
-"""Batches of fewer values run the loop in Python until the compiled loop exists (same bits)."""
+"""A column's first values, up to this many, run the loop in Python until the compiled loop exists
+(same bits): a small input never builds it, a large one builds it once whatever its batch size."""
 
 _LOOP = r"""
 define void @spark_update(ptr noalias %x, i64 %len, ptr noalias %state) {
@@ -110,7 +111,7 @@ def spark_update(
     """Continue Spark's sequential update of ``(n, avg, m2)`` and the running ``sum`` over ``values``."""
     if values.size == 0:
         return n, avg, m2, total
-    if values.size < COMPILED_FROM and _compiled is None:
+    if n + values.size < COMPILED_FROM and _compiled is None:
         python = _update(values.astype(np.float64, copy=False).tolist(), n, avg, m2, total)
         return python[0], python[1], python[2], python[3]
     contiguous = np.ascontiguousarray(values, dtype=np.float64)
