@@ -139,14 +139,16 @@ def baselines_start(
         view = api.start_baseline_job(spec)
         if wait:
             view = c.wait_for(
-                lambda: api.describe_baseline_job(name), lambda v: v.status != JobStatus.IN_PROGRESS, name
+                lambda: api.describe_baseline_job(name),
+                lambda v: v.status not in (JobStatus.IN_PROGRESS, JobStatus.STOPPING),
+                name,
             )
     if as_json:
         c.echo_json(c.as_data(view))
     else:
         c.say(f"baselining job {view.name}: {view.status} -> {view.output_uri}")
-    if view.status == JobStatus.FAILED:
-        c.print_error(f"{view.name} failed: {view.failure_reason}")
+    if view.status in (JobStatus.FAILED, JobStatus.STOPPED):  # stopped through the SageMaker API
+        c.print_error(f"{view.name} {view.status.lower()}: {view.failure_reason}")
         raise typer.Exit(EXIT_ERROR)
 
 
