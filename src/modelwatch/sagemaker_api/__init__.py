@@ -17,8 +17,24 @@ __all__ = ["install_sagemaker_api"]
 
 
 def install_sagemaker_api(app: FastAPI) -> None:
-    """Answer SageMaker API requests on ``app``: a ``POST`` route on every path that no other route
-    takes (a request without ``X-Amz-Target`` there is a 404, as before)."""
-    from modelwatch.sagemaker_api.app import handle
+    """Answer SageMaker API requests on ``app``: a route on every path that no other route takes, which
+    matches only a ``POST`` carrying ``X-Amz-Target``. Any other request never sees it, so an unknown
+    path or method is answered as before (404 or 405 with the API's error shape)."""
+    from starlette.routing import Match, Route
+    from starlette.types import Scope
 
-    app.router.add_route("/{path:path}", handle, methods=["POST"], include_in_schema=False)
+    from modelwatch.sagemaker_api.app import TARGET_HEADER, handle
+
+    target = TARGET_HEADER.encode()
+
+    class SageMakerRoute(Route):
+        def matches(self, scope: Scope) -> tuple[Match, Scope]:
+            if scope["type"] != "http" or scope["method"] != "POST":
+                return Match.NONE, {}
+            if not any(name == target for name, _ in scope["headers"]):
+                return Match.NONE, {}
+            return super().matches(scope)
+
+    app.router.routes.append(
+        SageMakerRoute("/{path:path}", handle, methods=["POST"], include_in_schema=False)
+    )
