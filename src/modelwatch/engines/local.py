@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -24,11 +25,13 @@ from modelwatch.errors import EmptyDatasetError
 from modelwatch.formats.statistics import Statistics
 from modelwatch.io.datasets import Dataset
 from modelwatch.io.parts import DatasetPart, plan_parts
+from modelwatch.io.storage import filesystem
 from modelwatch.settings import get_settings
 
-__all__ = ["ProfileRun", "profile_batches", "profile_dataset"]
+__all__ = ["ProfileRun", "balanced_groups", "part_weights", "profile_batches", "profile_dataset"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Progress = Callable[[int], None]
 """Called with the number of rows just profiled."""
@@ -192,10 +195,9 @@ def profile_batches(
 def _profile_in_processes(
     parts: list[DatasetPart], names: list[str], top_values: int, workers: int, progress: Progress | None
 ) -> DatasetProfile:
-    """Split the parts into ``workers`` contiguous groups: this process profiles the first group while
-    subprocesses profile the others; partials are merged in part order."""
-    groups = [parts[len(parts) * i // workers : len(parts) * (i + 1) // workers] for i in range(workers)]
-    groups = [g for g in groups if g]
+    """Split the parts into ``workers`` contiguous groups of about equal bytes: this process profiles
+    the first group while subprocesses profile the others; partials are merged in part order."""
+    groups = balanced_groups(parts, part_weights(parts), workers)
     helpers = [_Worker(group, names, top_values) for group in groups[1:]]
     try:
         partials = profile_parts(groups[0], names, top_values, progress)
@@ -208,6 +210,46 @@ def _profile_in_processes(
         for helper in helpers:
             helper.kill()
     return _merge_in_order(partials)
+
+
+def part_weights(parts: list[DatasetPart]) -> list[float]:
+    """About how many bytes each part reads: a CSV range exactly, row groups as their share of the
+    file (the parts of a file cover all its row groups, which hold about equal rows), a whole file
+    its size."""
+    row_groups: dict[str, int] = {}
+    for part in parts:
+        if part.file is not None and part.row_groups is not None:
+            row_groups[part.file] = row_groups.get(part.file, 0) + len(part.row_groups)
+    weights = []
+    for part in parts:
+        if part.file is None:
+            weights.append(sum(_file_bytes(file) for file in part.dataset.files))
+        elif part.end is not None:
+            weights.append(float(part.end - part.start))
+        elif part.row_groups is not None:
+            weights.append(_file_bytes(part.file) * len(part.row_groups) / max(row_groups[part.file], 1))
+        else:
+            weights.append(_file_bytes(part.file))
+    return weights
+
+
+def _file_bytes(file: str) -> float:
+    fs, path = filesystem(file)
+    return float(fs.size(path))
+
+
+def balanced_groups(parts: list[T], weights: list[float], workers: int) -> list[list[T]]:
+    """Cut ``parts`` (in order) into at most ``workers`` contiguous, non-empty groups of about equal
+    weight: a part goes to the group in whose share ``[i·W/workers, (i+1)·W/workers)`` its middle lies."""
+    total = sum(weights)
+    if total <= 0:
+        return [parts[len(parts) * i // workers : len(parts) * (i + 1) // workers] for i in range(workers)]
+    groups: list[list[T]] = [[] for _ in range(workers)]
+    start = 0.0
+    for part, weight in zip(parts, weights, strict=True):
+        groups[min(int((start + weight / 2) * workers / total), workers - 1)].append(part)
+        start += weight
+    return [group for group in groups if group]
 
 
 def _merge_in_order(partials: list[DatasetProfile]) -> DatasetProfile:
