@@ -809,3 +809,34 @@ def test_json_lines_and_parquet_datasets_are_baselined(
     statistics = _get_json(s3_server, f"{results}/statistics.json")
     assert statistics["dataset"]["item_count"] == 4000
     assert {feature["name"] for feature in statistics["features"]} == set(table.column_names)
+
+
+def test_delete_forgets_an_ended_baseline_and_keeps_running_jobs_and_executions(
+    sagemaker_client: Any, db: Database, s3_server: str, s3_bucket: str
+) -> None:
+    client = sagemaker_client()
+    request = _sdk_request("short-lived", s3_bucket) | {"Tags": [{"Key": "k", "Value": "v"}]}
+    _put(s3_server, request["ProcessingInputs"][0]["S3Input"]["S3Uri"] + "/empty.csv", b"")
+    client.create_processing_job(**request)
+    assert _wait(client, "short-lived")["ProcessingJobStatus"] == "Failed"
+    execution_id, _ = _schedule_with_execution(db, s3_bucket)
+    with db.session() as session:
+        start_baseline_job(session, BaselineJobSpec(name="busy", dataset_uri=str(CREDIT)))
+        assert claim_baseline_job(session, "busy", "elsewhere:1")
+
+    client.delete_processing_job(ProcessingJobName="short-lived")
+
+    with pytest.raises(ClientError) as gone:
+        client.describe_processing_job(ProcessingJobName="short-lived")
+    assert _error(gone)[1].startswith("Could not find processing job")
+    arn = f"arn:aws:sagemaker:{REGION}:000000000000:processing-job/short-lived"
+    assert client.list_tags(ResourceArn=arn)["Tags"] == []
+    for name in ("busy", f"monitoring-execution-{execution_id}", "never-was"):
+        with pytest.raises(ClientError) as kept:
+            client.delete_processing_job(ProcessingJobName=name)
+        assert _error(kept)[0] == "ValidationException", name
+    assert client.describe_processing_job(ProcessingJobName="busy")["ProcessingJobStatus"] == "InProgress"
+
+    again = _with(_with(request, "Tags", None), "Environment.publish_cloudwatch_metrics", "Enabled")
+    client.create_processing_job(**again)  # the name is free again, and Describe echoes the new request
+    assert _wait(client, "short-lived")["Environment"]["publish_cloudwatch_metrics"] == "Enabled"

@@ -1,5 +1,5 @@
 """Processing jobs: ``CreateProcessingJob``, ``DescribeProcessingJob``, ``StopProcessingJob``,
-``ListProcessingJobs``.
+``ListProcessingJobs``, ``DeleteProcessingJob``.
 
 A processing job of the Model Monitor analyzer or Clarify image is a modelwatch baselining job under
 the same name (:mod:`~modelwatch.sagemaker_api.processing_requests` reads the request); it starts at
@@ -8,6 +8,9 @@ once in the server's job runner, and Describe echoes the request that created it
 REST API or the CLI is a processing job too, described from the job itself. Every monitoring execution
 is the processing job ``monitoring-execution-{id}``
 (:mod:`~modelwatch.sagemaker_api.execution_jobs`).
+
+``DeleteProcessingJob`` forgets an ended baselining job (its files stay); an execution's processing job
+is kept with its schedule's history, and a running job must be stopped first (``ValidationException``).
 
 A job that does not exist is a ``ValidationException`` "Could not find processing job 'ARN'.", as
 SageMaker answers (the SDK's waiter and moto expect that), not ``ResourceNotFound``.
@@ -39,17 +42,19 @@ from modelwatch.service.processing_jobs import (
     ProcessingJobStatus,
     SortBy,
     SortOrder,
+    delete_processing_job,
     list_processing_jobs,
     processing_status,
     stop_processing_job,
 )
-from modelwatch.service.sagemaker_requests import get_request, save_request
+from modelwatch.service.sagemaker_requests import delete_request, get_request, save_request
 from modelwatch.service.schemas import JobStatus
-from modelwatch.service.tags import add_tags
+from modelwatch.service.tags import add_tags, delete_tags
 
 __all__ = [
     "RESOURCE_TYPE",
     "create_processing_job",
+    "delete_processing_job_operation",
     "describe_processing_job",
     "list_processing_jobs_operation",
     "stop_processing_job_operation",
@@ -114,6 +119,21 @@ def stop_processing_job_operation(ctx: Context, body: dict[str, Any]) -> dict[st
             raise could_not_find(ctx, name) from None
         except ConflictError as error:
             raise ValidationError(f"The processing job cannot be stopped: {error}") from None
+    return {}
+
+
+@operation("DeleteProcessingJob")
+def delete_processing_job_operation(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    name = _job_name(body)
+    with ctx.transaction() as session:
+        try:
+            delete_processing_job(session, execution_id=wire.execution_id_of(name), name=name)
+        except NotFoundError:
+            raise could_not_find(ctx, name) from None
+        except ConflictError as error:
+            raise ValidationError(f"The processing job cannot be deleted: {error}") from None
+        delete_request(session, RESOURCE_TYPE, name)
+        delete_tags(session, RESOURCE_TYPE, name)
     return {}
 
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from modelwatch.errors import ValidationError
+from modelwatch.errors import ConflictError, ValidationError
 from modelwatch.service.layout import baseline_uri
 from modelwatch.service.lookup import by_name, check_uri, ensure_new_name
 from modelwatch.service.models import BaselineJob, utcnow
@@ -31,6 +31,7 @@ from modelwatch.service.schemas import (
 
 __all__ = [
     "claim_baseline_job",
+    "delete_baseline_job",
     "describe_baseline_job",
     "finish_baseline_job",
     "get_baseline_job",
@@ -185,3 +186,17 @@ def stop_baseline_job(session: Session, name: str) -> BaselineJobView:
         session.execute(sa.update(BaselineJob).where(*running).values(status=JobStatus.STOPPING.value))
     session.refresh(row)
     return _view(row)
+
+
+def delete_baseline_job(session: Session, name: str) -> None:
+    """Forget an ended baselining job (its files stay where it wrote them).
+
+    Raises:
+        NotFoundError: there is no such job.
+        ConflictError: it has not ended yet (stop it first).
+    """
+    row = get_baseline_job(session, name)
+    if row.status in (JobStatus.IN_PROGRESS.value, JobStatus.STOPPING.value):
+        raise ConflictError(f"{KIND} {name!r} is {row.status}: only an ended job can be deleted")
+    session.delete(row)
+    session.flush()

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from modelwatch.errors import ConflictError
-from modelwatch.service.baselines import get_baseline_job, stop_baseline_job
+from modelwatch.service.baselines import delete_baseline_job, get_baseline_job, stop_baseline_job
 from modelwatch.service.executions import get_execution, stop_execution
 from modelwatch.service.models import BaselineJob, Execution
 from modelwatch.service.sagemaker_requests import get_request
@@ -40,6 +40,7 @@ __all__ = [
     "SortBy",
     "SortOrder",
     "baseline_max_runtime",
+    "delete_processing_job",
     "list_processing_jobs",
     "processing_status",
     "stop_processing_job",
@@ -227,3 +228,17 @@ def baseline_max_runtime(session: Session, name: str) -> int | None:
     stopping = request.get("StoppingCondition")
     seconds = stopping.get("MaxRuntimeInSeconds") if isinstance(stopping, dict) else None
     return seconds if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0 else None
+
+
+def delete_processing_job(session: Session, *, execution_id: int | None, name: str) -> None:
+    """Delete an ended baselining job (``name``). An execution (``execution_id``) is not deleted this
+    way: it belongs to its schedule's history.
+
+    Raises:
+        NotFoundError: there is no such job.
+        ConflictError: the job has not ended, or it is an execution.
+    """
+    if execution_id is not None:
+        get_execution(session, execution_id)
+        raise ConflictError(f"{KIND} {name!r} is a monitoring execution, kept in its schedule's history")
+    delete_baseline_job(session, name)
