@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from capture_data import credit_rows, write_capture
 from modelwatch.examples import __file__ as examples_init
 from modelwatch.monitors.data_quality import suggest_baseline
-from modelwatch.service.baselines import claim_baseline_job, start_baseline_job
+from modelwatch.service.baselines import claim_baseline_job, start_baseline_job, stop_baseline_job
 from modelwatch.service.db import Database, open_database
 from modelwatch.service.endpoints import create_endpoint
 from modelwatch.service.executions import finish_execution
@@ -490,6 +490,10 @@ def test_list_processing_jobs_holds_baselines_and_executions_filtered_and_paged(
     assert [(job["ProcessingJobName"], job["FailureReason"]) for job in failed] == [
         (f"monitoring-execution-{execution_id}", "no data")
     ]
+    with db.session() as session:
+        stop_baseline_job(session, "alpha")
+    [stopped] = client.list_processing_jobs(StatusEquals="Stopped")["ProcessingJobSummaries"]
+    assert stopped["ExitMessage"] == "Stopped by request before it started" and "ProcessingEndTime" in stopped
     contains = client.list_processing_jobs(NameContains="et")["ProcessingJobSummaries"]
     assert {job["ProcessingJobName"] for job in contains} == {"beta"}
     future = datetime.now(UTC) + timedelta(days=1)

@@ -38,6 +38,7 @@ from modelwatch.service.baselines import get_baseline_job, start_baseline_job
 from modelwatch.service.executions import get_execution
 from modelwatch.service.models import BaselineJob
 from modelwatch.service.processing_jobs import (
+    JobKind,
     ProcessingJobFilter,
     ProcessingJobStatus,
     SortBy,
@@ -176,10 +177,13 @@ def list_processing_jobs_operation(ctx: Context, body: dict[str, Any]) -> dict[s
         }
         if job.ended_at is not None:
             summary["ProcessingEndTime"] = wire.epoch(job.ended_at)
-        if job.failure_reason and job.status == ProcessingJobStatus.FAILED:
-            summary["FailureReason"] = job.failure_reason
-        if job.exit_message:
-            summary["ExitMessage"] = job.exit_message
+        if job.kind == JobKind.BASELINE:
+            summary |= _outcome(job.status, job.failure_reason)
+        else:
+            if job.failure_reason and job.status == ProcessingJobStatus.FAILED:
+                summary["FailureReason"] = job.failure_reason
+            if job.exit_message:
+                summary["ExitMessage"] = job.exit_message
         summaries.append(summary)
     answer: dict[str, Any] = {"ProcessingJobSummaries": summaries}
     if more:
@@ -224,13 +228,19 @@ def _describe_baseline(ctx: Context, session: Session, row: BaselineJob) -> dict
         answer["ProcessingStartTime"] = wire.epoch(row.started_at)
     if row.ended_at is not None:
         answer["ProcessingEndTime"] = wire.epoch(row.ended_at)
+    return answer | _outcome(status, row.failure_reason)
+
+
+def _outcome(status: ProcessingJobStatus, reason: str | None) -> dict[str, str]:
+    """A baselining job's ``FailureReason`` or ``ExitMessage`` (SageMaker's words for a completed job,
+    the reason a stopped one was stopped)."""
     if status == ProcessingJobStatus.FAILED:
-        answer["FailureReason"] = row.failure_reason or "the job failed"
-    elif status == ProcessingJobStatus.COMPLETED:
-        answer["ExitMessage"] = COMPLETED_MESSAGE
-    elif status == ProcessingJobStatus.STOPPED and row.failure_reason:
-        answer["ExitMessage"] = row.failure_reason
-    return answer
+        return {"FailureReason": reason or "the job failed"}
+    if status == ProcessingJobStatus.COMPLETED:
+        return {"ExitMessage": COMPLETED_MESSAGE}
+    if status == ProcessingJobStatus.STOPPED and reason:
+        return {"ExitMessage": reason}
+    return {}
 
 
 def _request_of(ctx: Context, row: BaselineJob) -> dict[str, Any]:
