@@ -364,6 +364,35 @@ def test_a_headerless_dataset_takes_the_configs_headers(bias_case, tmp_path: Pat
     assert (tmp_path / "out" / "analysis.json").read_text() == good.read_text()
 
 
+def test_the_configs_dataset_type_is_the_default_format(bias_case, tmp_path: Path) -> None:
+    dataset, _, case = bias_case
+    lines = tmp_path / "dataset.data"  # no extension to infer a format from
+    rows = pcsv.read_csv(dataset).to_pylist()
+    lines.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**case["config"], "dataset_type": "application/jsonlines"}))
+    code, output = _run(
+        "clarify-check",
+        "--type",
+        "data-bias",
+        "--analysis-config",
+        config,
+        "-d",
+        lines,
+        "-o",
+        tmp_path / "out",
+    )
+    assert code == EXIT_OK, output
+    good = GOLDEN / "bias" / "clarify_check_step_good_analysis.json"
+    assert (tmp_path / "out" / "analysis.json").read_text() == good.read_text()
+    images = tmp_path / "images.json"
+    images.write_text(json.dumps({**case["config"], "dataset_type": "application/x-image"}))
+    code, output = _run(
+        "clarify-check", "--type", "data-bias", "--analysis-config", images, "-d", lines, "-o", tmp_path / "x"
+    )
+    assert code == EXIT_ERROR and "dataset_type" in output
+
+
 def test_a_model_bias_check_reads_predicted_labels(bias_case, tmp_path: Path) -> None:
     dataset, config, case = bias_case
     code, output = _clarify("model-bias", config, dataset, tmp_path / "none")

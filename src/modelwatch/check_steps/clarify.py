@@ -12,6 +12,9 @@ drift (:func:`~modelwatch.monitors.model_explainability.check_attribution_drift`
   ``predicted_label`` column (SageMaker starts a shadow endpoint of the model instead);
 * ``MODEL_EXPLAINABILITY`` the global SHAP values through the config's ``predictor`` (an HTTP endpoint or
   a local Python model, as ``modelwatch baseline --type explainability``).
+
+Without a format the dataset is read as the config's ``dataset_type`` says (``text/csv``,
+``application/jsonlines``, ``application/x-parquet``; CSV when it says nothing), as Clarify reads it.
 """
 
 from __future__ import annotations
@@ -37,10 +40,29 @@ from modelwatch.monitors.model_explainability import (
     read_analysis,
 )
 
-__all__ = ["CLARIFY_CHECKS", "clarify_check"]
+__all__ = ["CLARIFY_CHECKS", "DATASET_FORMATS", "clarify_check", "dataset_format"]
 
 CLARIFY_CHECKS = (CheckType.DATA_BIAS, CheckType.MODEL_BIAS, CheckType.MODEL_EXPLAINABILITY)
 VIOLATIONS_FILE = "constraint_violations.json"
+DATASET_FORMATS = {
+    "text/csv": DatasetFormat.CSV,
+    "application/jsonlines": DatasetFormat.JSON,
+    "application/x-parquet": DatasetFormat.PARQUET,
+}
+"""The format of each Clarify ``dataset_type`` that a check step reads."""
+
+
+def dataset_format(dataset: Dataset, config: AnalysisConfig) -> DatasetFormat:
+    """The dataset's format: as given, else the config's ``dataset_type`` (CSV without one)."""
+    if dataset.format is not None:
+        return dataset.format
+    found = DATASET_FORMATS.get(config.dataset_type or "text/csv")
+    if found is None:
+        raise ValidationError(
+            f"a check step reads {', '.join(DATASET_FORMATS)} datasets, not {config.dataset_type!r}",
+            field="dataset_type",
+        )
+    return found
 
 
 def clarify_check(
@@ -62,9 +84,9 @@ def clarify_check(
             "a Clarify baseline has no statistics: its analysis.json is the constraints",
             field="supplied_baseline_statistics",
         )
-    if check_type is CheckType.MODEL_EXPLAINABILITY:
-        return _explainability_check(dataset, config_uri, output_uri, options)
     config = read_analysis_config(config_uri)
+    if check_type is CheckType.MODEL_EXPLAINABILITY:
+        return _explainability_check(dataset, config, config_uri, output_uri, options)
     if check_type is CheckType.MODEL_BIAS and config.predicted_label is None:
         raise ValidationError(
             "a model-bias check reads the model's predicted labels from the dataset: name their column",
@@ -77,7 +99,7 @@ def clarify_check(
         dataset.uri,
         config,
         output_uri,
-        dataset_format=(dataset.format or DatasetFormat.CSV).value,
+        dataset_format=dataset_format(dataset, config).value,
         header=dataset.header,
         methods=_bias_methods(config, check_type),
     )
@@ -99,7 +121,7 @@ def _bias_methods(config: AnalysisConfig, check_type: CheckType) -> list[str]:
 
 
 def _explainability_check(
-    dataset: Dataset, config_uri: str, output_uri: str, options: StepOptions
+    dataset: Dataset, config: AnalysisConfig, config_uri: str, output_uri: str, options: StepOptions
 ) -> CheckStepOutcome:
     baseline = None
     if options.checks() and options.supplied_constraints is not None:
@@ -108,7 +130,7 @@ def _explainability_check(
         dataset.uri,
         output_uri,
         config_uri,
-        dataset_format=dataset.format.value if dataset.format else None,
+        dataset_format=dataset_format(dataset, config).value,
         header=dataset.header,
     )
     outcome = CheckStepOutcome(
