@@ -145,7 +145,7 @@ def test_the_sagemaker_sdk_prints_the_log_of_a_processing_job(
         boto_session=boto_session, sagemaker_client=client, default_bucket=s3_bucket.removeprefix("s3://")
     )
     capsys.readouterr()
-    session.logs_for_processing_job("sdk-logged", wait=False)
+    session.logs_for_processing_job("sdk-logged", wait=False, poll=0)  # poll: its first sleep
     printed = capsys.readouterr().out
     assert "Completed: Job completed successfully." in printed
 
