@@ -69,3 +69,27 @@ def test_the_pages_endpoint_variables_are_botocores(service: str) -> None:
     model = botocore.session.get_session().get_service_model(service)
     variable = "AWS_ENDPOINT_URL_" + model.service_id.upper().replace(" ", "_")
     assert f"export {variable}=" in DOC
+
+
+def _documented_operations() -> set[str]:
+    """The operations column of the page's table; the job-definition row is verbs × kinds."""
+    table = DOC.split("| group | operations | notes |", 1)[1].split("\n\n", 1)[0]
+    found: set[str] = set()
+    for row in table.splitlines()[2:]:
+        names = re.findall(r"`(\w+)`", row.split("|")[2])
+        verbs = [name for name in names if name in {"Create", "Describe", "Delete", "List"}]
+        kinds = [
+            name
+            for name in names
+            if name in {"DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"}
+        ]
+        found |= {f"{v}{k}JobDefinition{'s' * (v == 'List')}" for v in verbs for k in kinds}
+        found |= {name for name in names if name not in verbs and name not in kinds}
+    return found
+
+
+def test_the_pages_operations_are_the_registered_ones() -> None:
+    from modelwatch.sagemaker_api.registry import load_operations
+
+    registered = {target.split(".", 1)[1] for target in load_operations()}
+    assert _documented_operations() == registered
