@@ -674,6 +674,8 @@ def _with(request: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("ProcessingInputs", ["not-an-input"], "ProcessingInputs.1"),
         ("ProcessingInputs.0.S3Input", None, "ProcessingInputs.1.S3Input"),
         ("ProcessingInputs.0.S3Input.S3Uri", None, "ProcessingInputs.1.S3Input.S3Uri"),
+        ("ProcessingInputs.0.S3Input.S3DataType", "ManifestFile", "ProcessingInputs.1.S3Input.S3DataType"),
+        ("ProcessingInputs.0.S3Input.S3DataType", "Folder", "ProcessingInputs.1.S3Input.S3DataType"),
         (
             "ProcessingOutputConfig.Outputs.0.S3Output.LocalPath",
             7,

@@ -154,6 +154,10 @@ def _input(item: Reader) -> _Channel:
         )
     uri = source.text("S3Uri", required=True, min_length=1, max_length=1024)
     local = source.text("LocalPath", required=True, min_length=1, max_length=256)
+    if source.enum("S3DataType", ("ManifestFile", "S3Prefix")) == "ManifestFile":
+        raise ValidationError(
+            validation_message(source.member("S3DataType"), "modelwatch reads S3Prefix inputs only")
+        )
     return _Channel(name, uri, local, source.member("S3Uri"))
 
 
