@@ -21,6 +21,7 @@ from typing import TypeVar
 import pyarrow as pa
 
 from modelwatch.analysis.profile import DatasetProfile, merge_partials
+from modelwatch.engines.allocator import tune_allocator
 from modelwatch.errors import EmptyDatasetError
 from modelwatch.formats.statistics import Statistics
 from modelwatch.io.datasets import Dataset
@@ -62,6 +63,7 @@ def profile_parts(
     parts: list[DatasetPart], names: list[str], top_values: int, progress: Progress | None = None
 ) -> list[DatasetProfile]:
     """One partial profile per part, each streamed batch by batch."""
+    tune_allocator()
     profiles = []
     for part in parts:
         profile = DatasetProfile.zero(names, top_values=top_values)
@@ -164,6 +166,7 @@ def profile_batches(
     Raises:
         EmptyDatasetError: the stream holds no row (``source`` names it in the message).
     """
+    tune_allocator()
     top_values = top_values or get_settings().top_values
     started = time.perf_counter()
     profile: DatasetProfile | None = None
