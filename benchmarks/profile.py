@@ -47,9 +47,9 @@ WHYLOGS_SCRIPT = """
 import sys, pyarrow.parquet as pq, whylogs as why
 result = None
 for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=500_000):
-    profile = why.log(batch.to_pandas()).profile()
-    result = profile if result is None else result.merge(profile)
-result.view()
+    view = why.log(batch.to_pandas()).view()
+    result = view if result is None else result.merge(view)
+result.to_pandas()
 """
 
 
