@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +32,7 @@ from modelwatch.service.endpoints import create_endpoint
 from modelwatch.service.executions import finish_execution
 from modelwatch.service.layout import capture_root
 from modelwatch.service.processing_jobs import ProcessingJobFilter, ProcessingJobStatus, list_processing_jobs
+from modelwatch.service.runner import recover_orphans
 from modelwatch.service.schedules import create_schedule, run_now
 from modelwatch.service.schemas import (
     BaselineJobSpec,
@@ -846,3 +850,48 @@ def test_delete_forgets_an_ended_baseline_and_keeps_running_jobs_and_executions(
     again = _with(_with(request, "Tags", None), "Environment.publish_cloudwatch_metrics", "Enabled")
     client.create_processing_job(**again)  # the name is free again, and Describe echoes the new request
     assert _wait(client, "short-lived")["Environment"]["publish_cloudwatch_metrics"] == "Enabled"
+
+
+def test_baselines_of_a_server_that_died_are_settled_at_the_next_start(
+    sagemaker_client: Any, db: Database, data_dir: Path
+) -> None:
+    """A client waiting on a processing job must see it end even if the server running it was killed."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead_runner = f"{socket.gethostname()}:{gone.pid}"
+    with db.session() as session:
+        for name in ("had-finished", "cut-short", "was-stopping"):
+            start_baseline_job(session, BaselineJobSpec(name=name, dataset_uri=str(CREDIT)))
+            assert claim_baseline_job(session, name, dead_runner)
+        stop_baseline_job(session, "was-stopping")
+    finished = data_dir / "work" / "baseline-had-finished-1765000000000"
+    finished.mkdir(parents=True)
+    (finished / "message").write_text("Completed: Job completed successfully.")
+    (finished / "execution.log").write_text("profiled\n")
+    cut = data_dir / "work" / "baseline-cut-short-1765000000000"
+    cut.mkdir(parents=True)
+    (cut / "execution.log").write_text("reading\n")
+
+    assert recover_orphans(db, data_dir / "work") == 3
+
+    client = sagemaker_client()
+    assert (
+        client.describe_processing_job(ProcessingJobName="had-finished")["ProcessingJobStatus"] == "Completed"
+    )
+    failed = client.describe_processing_job(ProcessingJobName="cut-short")
+    assert failed["ProcessingJobStatus"] == "Failed"
+    assert "ended before it did" in failed["FailureReason"]
+    assert (
+        client.describe_processing_job(ProcessingJobName="was-stopping")["ProcessingJobStatus"] == "Stopped"
+    )
+    assert not finished.exists() and not cut.exists()  # their logs now lie beside their results
+    logs = sagemaker_client(service="logs")
+    [stream] = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix="cut-short/"
+    )["logStreams"]
+    events = logs.get_log_events(
+        logGroupName="/aws/sagemaker/ProcessingJobs",
+        logStreamName=stream["logStreamName"],
+        startFromHead=True,
+    )["events"]
+    assert [event["message"] for event in events] == ["reading"]

@@ -19,10 +19,10 @@ A job never outlives its server unsupervised. The job process asks the kernel (L
 ``PR_SET_PDEATHSIG``) to be killed when the runner thread that started it ends, so ``kill -9`` of the
 server ends its jobs too; elsewhere, or for processes the job started, :func:`recover_orphans` on the
 next start kills what is left of the job's process group (its id is in the work folder's ``pid``). It
-then settles each execution of the dead runner from its work folder: a job that had finished is
-adopted (its status, counts, metrics and log recorded as if the runner had watched it); one that had
-failed keeps its reason; one cut short is ``Failed`` (``Stopped`` if a stop was requested) with a
-reason saying that the server ended first, its partial result files removed, its log kept.
+then settles each execution and baselining job of the dead runner from its work folder: a job that had
+finished is adopted (its status, counts, metrics and log recorded as if the runner had watched it);
+one that had failed keeps its reason; one cut short is ``Failed`` (``Stopped`` if a stop was requested)
+with a reason saying that the server ended first, its partial result files removed, its log kept.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ STOP_GRACE_SECONDS = 3.0
 STOP_CHECK_SECONDS = 2.0
 PID_FILE = "pid"  # the job process's id (and its process group's), written by the runner
 ORPHANED = "the server process running this execution ended before it did"
+ORPHANED_JOB = "the server process running this job ended before it did"
 RESULT_FILES = (  # what a job may write into its output_uri; removed from one that was cut short
     "statistics.json",
     "constraints.json",
@@ -322,20 +323,7 @@ class Runner:
         _record_execution(self.db, int(task.key), task.work, status, reason)
 
     def _finish_baseline(self, task: _Task, status: ExecutionStatus, reason: str | None) -> None:
-        result = json.loads(_read(task.work, job_module.RESULT_FILE) or "{}")
-        with self.db.session() as session:
-            row = get_baseline_job(session, task.key)
-            log_uri = _publish_log(task.work, row.output_uri)
-            finish_baseline_job(
-                session,
-                task.key,
-                _BASELINE_STATUS.get(status, JobStatus.FAILED),
-                failure_reason=reason,
-                statistics_uri=result.get("statistics_uri"),
-                constraints_uri=result.get("constraints_uri"),
-                log_uri=log_uri,
-            )
-        _remove_work(task.work, log_uri)
+        _record_baseline(self.db, task.key, task.work, status, reason)
 
     # -- shutting down ----------------------------------------------------------------------------
 
@@ -449,6 +437,26 @@ def _record_execution(
     _remove_work(work, log_uri)
 
 
+def _record_baseline(
+    db: Database, name: str, work: Path, status: ExecutionStatus, reason: str | None
+) -> None:
+    """Record a baselining job's outcome from its work folder (log, result files), then remove the folder."""
+    result = json.loads(_read(work, job_module.RESULT_FILE) or "{}")
+    with db.session() as session:
+        row = get_baseline_job(session, name)
+        log_uri = _publish_log(work, row.output_uri)
+        finish_baseline_job(
+            session,
+            name,
+            _BASELINE_STATUS.get(status, JobStatus.FAILED),
+            failure_reason=reason,
+            statistics_uri=result.get("statistics_uri"),
+            constraints_uri=result.get("constraints_uri"),
+            log_uri=log_uri,
+        )
+    _remove_work(work, log_uri)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -532,11 +540,11 @@ def work_folder(work_root: Path, kind: str, key: str) -> Path | None:
 
 
 def recover_orphans(db: Database, work_root: Path | None = None) -> int:
-    """Settle the executions left ``InProgress`` / ``Stopping`` by a dead runner on this host; returns
-    how many (see the module docstring: what still runs of their jobs is killed, a finished job is
-    adopted, the others end ``Failed``, or ``Stopped`` when a stop was requested).
+    """Settle the executions and baselining jobs left ``InProgress`` / ``Stopping`` by a dead runner on
+    this host; returns how many (see the module docstring: what still runs of their jobs is killed, a
+    finished job is adopted, the others end ``Failed``, or ``Stopped`` when a stop was requested).
 
-    A runner on another host, or a live process here, keeps its executions.
+    A runner on another host, or a live process here, keeps its jobs.
     """
     host = socket.gethostname()
     work_root = work_root or Path(get_settings().data_dir).expanduser() / "work"
@@ -547,11 +555,11 @@ def recover_orphans(db: Database, work_root: Path | None = None) -> int:
                 Execution.claimed_by.like(f"{host}:%"),
             )
         ).all()
-        orphans = []
-        for row in rows:
-            pid = int((row.claimed_by or ":0").rsplit(":", 1)[1] or 0)
-            if not (pid and _alive(pid)):
-                orphans.append((row.id, row.status == ExecutionStatus.STOPPING.value, row.output_uri))
+        orphans = [
+            (row.id, row.status == ExecutionStatus.STOPPING.value, row.output_uri)
+            for row in rows
+            if _claim_is_dead(row.claimed_by)
+        ]
     for execution_id, stopping, output_uri in orphans:
         work = _work_folder(work_root, execution_id)
         if work is not None:
@@ -574,4 +582,48 @@ def recover_orphans(db: Database, work_root: Path | None = None) -> int:
                 finish_execution(session, execution_id, outcome[0], failure_reason=outcome[1])
     if orphans:
         log.warning("runner: %d executions of ended runner processes settled", len(orphans))
+    return len(orphans) + _recover_baselines(db, work_root, host)
+
+
+def _claim_is_dead(claimed_by: str | None) -> bool:
+    """Whether the runner process of a claim ``host:pid`` (of this host) is gone."""
+    pid = int((claimed_by or ":0").rsplit(":", 1)[1] or 0)
+    return not (pid and _alive(pid))
+
+
+def _recover_baselines(db: Database, work_root: Path, host: str) -> int:
+    """:func:`recover_orphans` for baselining jobs (a SageMaker client waits on them as processing jobs)."""
+    running = (JobStatus.IN_PROGRESS.value, JobStatus.STOPPING.value)
+    with db.session() as session:
+        rows = session.scalars(
+            sa.select(BaselineJob).where(
+                BaselineJob.status.in_(running), BaselineJob.claimed_by.like(f"{host}:%")
+            )
+        ).all()
+        orphans = [
+            (row.name, row.status == JobStatus.STOPPING.value, row.output_uri)
+            for row in rows
+            if _claim_is_dead(row.claimed_by)
+        ]
+    for name, stopping, output_uri in orphans:
+        work = work_folder(work_root, "baseline", name)
+        if work is not None:
+            _kill_job(work)
+        outcome = _outcome_of(work, None) if work is not None else None
+        if outcome is None:
+            _remove_partial_results(output_uri)
+            status = ExecutionStatus.STOPPED if stopping else ExecutionStatus.FAILED
+            outcome = status, f"{ORPHANED_JOB}; its job was stopped with it"
+        if work is not None:
+            _record_baseline(db, name, work, *outcome)
+        else:
+            with db.session() as session:
+                finish_baseline_job(
+                    session,
+                    name,
+                    _BASELINE_STATUS.get(outcome[0], JobStatus.FAILED),
+                    failure_reason=outcome[1],
+                )
+    if orphans:
+        log.warning("runner: %d baselining jobs of ended runner processes settled", len(orphans))
     return len(orphans)
