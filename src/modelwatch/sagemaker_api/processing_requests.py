@@ -24,8 +24,10 @@ what the image would have been asked to do and maps each local path back to its 
   baseline; a CSV dataset has no header row (Clarify's ``headers`` name its columns).
 * Any other image is refused with a ``ValidationException`` naming it.
 
-``StoppingCondition.MaxRuntimeInSeconds`` bounds the job's run (the runner stops it past that, ``Stopped``);
-``ProcessingResources``, ``RoleArn``, ``NetworkConfig`` and the inputs' modes are kept and echoed, not used.
+Inputs are S3 prefixes (``S3DataType`` ``S3Prefix``; a ``ManifestFile`` is refused), read as folders:
+every file under the prefix, hidden files skipped. ``StoppingCondition.MaxRuntimeInSeconds`` bounds the
+job's run (the runner stops it past that, ``Stopped``); ``ProcessingResources``, ``RoleArn``,
+``NetworkConfig`` and the inputs' modes are kept and echoed, not used.
 
 Errors name the member of the request (``Environment.dataset_source``,
 ``ProcessingInputs.1.S3Input.S3Uri``), as SageMaker's own validation does.
