@@ -118,7 +118,7 @@ async def test_invalid_bodies_are_422_naming_the_field(
         ("/executions", {"schedule_name": "a_b"}, "schedule_name"),
         ("/schedules", {"sort_order": "Up"}, "sort_order"),
         ("/schedules", {"name_contains": "%"}, "name_contains"),
-        ("/baselining-jobs", {"status": "Stopped"}, "status"),
+        ("/baselining-jobs", {"status": "Paused"}, "status"),
         ("/executions/abc", {}, "execution_id"),
         ("/executions/0", {}, "execution_id"),
         ("/executions/99999999999999999999", {}, "execution_id"),
