@@ -1,6 +1,6 @@
 """docs/sagemaker.md says what works: its commands exist, its access key signs, its variables are botocore's.
 
-Its Python example runs in tests/sagemaker_api/test_sdk.py (it needs that module's server and S3).
+Its Python example runs in tests/sagemaker_api/test_sagemaker_sdk.py (it needs that module's server and S3).
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from bodies import data_quality, schedule_config
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from sagemaker_bodies import data_quality, schedule_config
 from starlette.requests import Request
 
 from modelwatch.sagemaker_api import auth

@@ -18,10 +18,10 @@ from typing import Any
 
 import boto3
 import pytest
-from bodies import ANALYZER as ANALYZER_OF_DEFINITIONS
-from bodies import ROLE as ROLE_OF_DEFINITIONS
-from bodies import data_quality, schedule_config
 from botocore.exceptions import ClientError
+from sagemaker_bodies import ANALYZER as ANALYZER_OF_DEFINITIONS
+from sagemaker_bodies import ROLE as ROLE_OF_DEFINITIONS
+from sagemaker_bodies import data_quality, schedule_config
 
 from capture_data import credit_rows, write_capture
 from modelwatch.examples import __file__ as examples_init

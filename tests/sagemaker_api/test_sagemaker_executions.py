@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bodies import data_quality, schedule_config
+from sagemaker_bodies import data_quality, schedule_config
 
 from capture_data import credit_rows, write_capture
 from modelwatch.service.db import Database

@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from bodies import data_quality, inline_definition, schedule_config
 from botocore.exceptions import ClientError
+from sagemaker_bodies import data_quality, inline_definition, schedule_config
 
 OUT = "s3://bucket/monitoring/results"
 

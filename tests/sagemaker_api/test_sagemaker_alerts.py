@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from bodies import data_quality, schedule_config
 from botocore.exceptions import ClientError
+from sagemaker_bodies import data_quality, schedule_config
 
 from modelwatch.service.db import Database
 from modelwatch.service.executions import finish_execution

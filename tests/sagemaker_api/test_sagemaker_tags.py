@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bodies import data_quality, schedule_config
 from botocore.exceptions import ClientError
+from sagemaker_bodies import data_quality, schedule_config
 
 
 @pytest.fixture

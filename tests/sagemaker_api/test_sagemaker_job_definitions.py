@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bodies import CLUSTER, ROLE, clarify, data_quality, model_quality, schedule_config
 from botocore.exceptions import ClientError
+from sagemaker_bodies import CLUSTER, ROLE, clarify, data_quality, model_quality, schedule_config
 
 OUT = "s3://bucket/monitoring/results"
 

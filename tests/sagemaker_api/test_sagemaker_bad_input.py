@@ -13,9 +13,9 @@ from typing import Any
 
 import botocore
 import pytest
-from bodies import data_quality, inline_definition, schedule_config
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from sagemaker_bodies import data_quality, inline_definition, schedule_config
 
 from modelwatch.sagemaker_api.registry import load_operations
 
