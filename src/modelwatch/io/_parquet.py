@@ -25,10 +25,13 @@ def _parquet_file(file: str) -> Iterator[pq.ParquetFile | None]:
             yield None
             return
         try:
-            parquet = pq.ParquetFile(stream)
+            # pre_buffer=False: pre-buffering keeps every row group read so far (0.75 GB at 8M rows)
+            parquet = pq.ParquetFile(stream, pre_buffer=False)
             strings = [f.name for f in parquet.schema_arrow if pa.types.is_string(f.type)]
             if strings:  # read string columns dictionary-encoded: value counts then cost no hashing
-                parquet = pq.ParquetFile(stream, metadata=parquet.metadata, read_dictionary=strings)
+                parquet = pq.ParquetFile(
+                    stream, metadata=parquet.metadata, read_dictionary=strings, pre_buffer=False
+                )
         except (pa.ArrowException, OSError) as exc:
             raise DataError(f"not a valid Parquet file: {exc}", file=file) from exc
         with parquet:
