@@ -6,22 +6,16 @@ the commands work on the metadata database directly (``--database-url``), where 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelwatch.errors import ModelwatchError
-
 if TYPE_CHECKING:
     from modelwatch.service.access_keys import AccessKeyInfo
-    from modelwatch.service.db import Database
 
 from modelwatch.cli_client import common as c
-from modelwatch.cli_client.common import EXIT_ERROR, DatabaseOption, JsonOption, err
+from modelwatch.cli_client.common import DatabaseOption, JsonOption, err
+from modelwatch.cli_client.database import Scope, open_database, stamp
 
 __all__ = ["access_keys_app"]
 
@@ -30,40 +24,13 @@ access_keys_app = typer.Typer(
 )
 
 
-@contextmanager
-def _database(url: str | None) -> Iterator[Database]:
-    from modelwatch.service.db import open_database
-
-    try:
-        db = open_database(url)
-    except ModelwatchError as error:
-        c.print_error(str(error))
-        raise typer.Exit(EXIT_ERROR) from None
-    try:
-        yield db
-    except ModelwatchError as error:
-        c.print_error(str(error))
-        raise typer.Exit(EXIT_ERROR) from None
-    finally:
-        db.dispose()
-
-
-class KeyScope(StrEnum):
-    READ = "read"
-    ADMIN = "admin"
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _key_data(info: AccessKeyInfo) -> dict[str, Any]:
     return {
         "name": info.name,
         "access_key_id": info.access_key_id,
         "scope": info.scope.value,
-        "created_at": _stamp(info.created_at),
-        "last_used_at": _stamp(info.last_used_at),
+        "created_at": stamp(info.created_at),
+        "last_used_at": stamp(info.last_used_at),
     }
 
 
@@ -71,7 +38,7 @@ def _key_data(info: AccessKeyInfo) -> dict[str, Any]:
 def access_keys_create(
     name: Annotated[str, typer.Argument(help="Key name (1–63 letters, digits, hyphens).")],
     scope: Annotated[
-        KeyScope,
+        Scope,
         typer.Option("--scope", help="read: Describe, List and Get operations; admin: every operation."),
     ],
     database_url: DatabaseOption = None,
@@ -83,7 +50,7 @@ def access_keys_create(
     """
     from modelwatch.service.access_keys import create_access_key
 
-    with _database(database_url) as db, db.session() as session:
+    with open_database(database_url) as db, db.session() as session:
         info, secret = create_access_key(session, name, scope.value)
     if as_json:
         c.echo_json({**_key_data(info), "secret_access_key": secret})
@@ -103,7 +70,7 @@ def access_keys_list(database_url: DatabaseOption = None, as_json: JsonOption = 
     """
     from modelwatch.service.access_keys import list_access_keys
 
-    with _database(database_url) as db, db.session() as session:
+    with open_database(database_url) as db, db.session() as session:
         rows = [_key_data(info) for info in list_access_keys(session)]
     if as_json:
         c.echo_json({"items": rows})
@@ -130,6 +97,6 @@ def access_keys_delete(
     """
     from modelwatch.service.access_keys import delete_access_key
 
-    with _database(database_url) as db, db.session() as session:
+    with open_database(database_url) as db, db.session() as session:
         info = delete_access_key(session, name)
     c.say(f"access key {info.name} ({info.access_key_id}) deleted")

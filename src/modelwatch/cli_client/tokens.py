@@ -2,74 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelwatch.errors import ModelwatchError
-
 if TYPE_CHECKING:
-    from modelwatch.service.db import Database
     from modelwatch.service.tokens import TokenInfo
 
 from modelwatch.cli_client import common as c
 from modelwatch.cli_client.common import (
-    EXIT_ERROR,
     DatabaseOption,
     JsonOption,
     err,
 )
+from modelwatch.cli_client.database import Scope, open_database, stamp
 
 __all__ = ["tokens_app"]
 
 tokens_app = typer.Typer(help="API tokens (on the database, not over HTTP).", no_args_is_help=True)
 
 
-@contextmanager
-def _database(url: str | None) -> Iterator[Database]:
-    from modelwatch.service.db import open_database
-
-    try:
-        db = open_database(url)
-    except ModelwatchError as error:
-        c.print_error(str(error))
-        raise typer.Exit(EXIT_ERROR) from None
-    try:
-        yield db
-    except ModelwatchError as error:
-        c.print_error(str(error))
-        raise typer.Exit(EXIT_ERROR) from None
-    finally:
-        db.dispose()
-
-
-class TokenScope(StrEnum):
-    READ = "read"
-    ADMIN = "admin"
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _token_data(info: TokenInfo) -> dict[str, Any]:
     return {
         "name": info.name,
         "scope": info.scope.value,
-        "created_at": _stamp(info.created_at),
-        "last_used_at": _stamp(info.last_used_at),
-        "revoked_at": _stamp(info.revoked_at),
+        "created_at": stamp(info.created_at),
+        "last_used_at": stamp(info.last_used_at),
+        "revoked_at": stamp(info.revoked_at),
     }
 
 
 @tokens_app.command("create")
 def tokens_create(
     name: Annotated[str, typer.Argument(help="Token name (1–63 letters, digits, hyphens).")],
-    scope: Annotated[TokenScope, typer.Option("--scope", help="read: every GET; admin: everything.")],
+    scope: Annotated[Scope, typer.Option("--scope", help="read: every GET; admin: everything.")],
     database_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -79,7 +45,7 @@ def tokens_create(
     """
     from modelwatch.service.tokens import create_token
 
-    with _database(database_url) as db, db.session() as session:
+    with open_database(database_url) as db, db.session() as session:
         info, secret = create_token(session, name, scope.value)
     if as_json:
         c.echo_json({**_token_data(info), "secret": secret})
@@ -98,7 +64,7 @@ def tokens_list(database_url: DatabaseOption = None, as_json: JsonOption = False
     """
     from modelwatch.service.tokens import list_tokens
 
-    with _database(database_url) as db, db.session() as session:
+    with open_database(database_url) as db, db.session() as session:
         rows = [_token_data(info) for info in list_tokens(session)]
     if as_json:
         c.echo_json({"items": rows})
@@ -124,6 +90,6 @@ def tokens_revoke(
     """
     from modelwatch.service.tokens import revoke_token
 
-    with _database(database_url) as db, db.session() as session:
+    with open_database(database_url) as db, db.session() as session:
         info = revoke_token(session, name)
     c.say(f"token {info.name} revoked")
