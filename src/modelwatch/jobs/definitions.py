@@ -23,6 +23,7 @@ __all__ = [
     "BaselineParameters",
     "BatchTransformInput",
     "BiasDriftSettings",
+    "ContainerSpec",
     "DatasetFormatSpec",
     "EndpointInput",
     "FrozenModel",
@@ -159,6 +160,29 @@ class BiasDriftSettings(FrozenModel):
     metrics: list[str] | None = Field(default=None, description="Only these metrics (default: all).")
 
 
+ContainerRuntimeName = Literal["process", "docker", "podman", "auto"]
+
+
+class ContainerSpec(FrozenModel):
+    """A custom monitoring container (SageMaker's ``MonitoringAppSpecification`` with an image of one's
+    own), run under the container contract by :mod:`modelwatch.jobs.custom` (docs/custom-monitors.md)."""
+
+    image_uri: str = Field(
+        min_length=1,
+        max_length=255,
+        description="The image; ``process:package.module`` runs ``python -m package.module`` locally.",
+    )
+    entrypoint: list[str] | None = Field(default=None, max_length=100, description="Replaces the image's.")
+    arguments: list[str] | None = Field(default=None, max_length=50)
+    runtime: ContainerRuntimeName | None = Field(
+        default=None, description="process, docker, podman or auto; default: the server's setting."
+    )
+    network_enabled: bool = Field(default=False, description="docker/podman: network off unless True.")
+    instance_type: str | None = Field(
+        default=None, max_length=64, description="docker/podman: --cpus and --memory from this type."
+    )
+
+
 class JobDefinition(FrozenModel):
     """What an execution does: SageMaker's monitoring job definition, flattened."""
 
@@ -193,6 +217,9 @@ class JobDefinition(FrozenModel):
         description="ModelQuality/ModelBias: fewest predictions that must have a label in the window.",
     )
     bias_drift: BiasDriftSettings | None = None
+    container: ContainerSpec | None = Field(
+        default=None, description="A custom monitoring container instead of the built-in monitor."
+    )
     ndcg_threshold: float = Field(
         default=0.9,
         gt=0,
