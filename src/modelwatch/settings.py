@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +99,13 @@ class Settings(BaseSettings):
             "Write a self-contained report.html (about 5 MB, plotly inlined) beside each execution's results."
         ),
     )
+    container_runtime: Literal["process", "docker", "podman", "auto"] = Field(
+        default="auto",
+        description=(
+            "How custom monitoring containers run: docker, podman, process (the entrypoint as a local "
+            "command), or auto (docker or podman when one is on PATH, else process)."
+        ),
+    )
 
     aws_account_id: str = Field(
         default="000000000000",
@@ -119,6 +128,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    model_urls: str | None = Field(
+        default=None,
+        description=(
+            "Where Clarify's model answers: model or endpoint names mapped to invocation URLs, as "
+            "name=URL pairs separated by commas (credit-model=http://127.0.0.1:8080/invocations) or a JSON "
+            "object; read when an analysis config's predictor names a model_name or endpoint_name but "
+            "no endpoint_url (modelwatch starts no shadow endpoints)."
+        ),
+    )
+
     def resolved_allowed_hosts(self) -> tuple[str, ...]:
         return _split(self.allowed_hosts)
 
@@ -136,6 +155,15 @@ class Settings(BaseSettings):
             or os.environ.get("AWS_ENDPOINT_URL")
         )
 
+    def resolved_model_urls(self) -> dict[str, str]:
+        """``model_urls`` as ``{name: URL}`` (empty when unset).
+
+        Raises:
+            ConfigurationError: an entry is not ``name=URL`` with an http(s) URL, or the JSON is not an
+                object of strings; the message names ``MODELWATCH_MODEL_URLS`` and the entry.
+        """
+        return _model_urls(self.model_urls or "")
+
     def resolved_storage_uri(self) -> str:
         return self.storage_uri or str(Path(self.data_dir).expanduser() / "storage")
 
@@ -148,6 +176,40 @@ class Settings(BaseSettings):
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _model_urls(text: str) -> dict[str, str]:
+    """Parse ``name=URL,name=URL`` or a JSON object ``{"name": "URL"}``."""
+    variable = "MODELWATCH_MODEL_URLS"
+    text = text.strip()
+    pairs: list[tuple[str, object]]
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"{variable}: invalid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ConfigurationError(f"{variable}: expected a JSON object of name: URL")
+        pairs = [(str(name).strip(), url) for name, url in parsed.items()]
+    else:
+        pairs = []
+        for entry in _split(text):
+            name, sep, url = entry.partition("=")
+            if not sep:
+                raise ConfigurationError(f"{variable}: entry {entry!r} is not name=URL")
+            pairs.append((name.strip(), url.strip()))
+    urls: dict[str, str] = {}
+    for name, url in pairs:
+        if not name:
+            raise ConfigurationError(f"{variable}: an entry has no name (URL {url!r})")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"{variable}: the URL of {name!r} must start with http:// or https://, got {url!r}"
+            )
+        if name in urls:
+            raise ConfigurationError(f"{variable}: {name!r} is named twice")
+        urls[name] = url
+    return urls
 
 
 SETTINGS_TABLE: list[tuple[str, object, str]] = [
