@@ -183,7 +183,7 @@ def _model_urls(text: str) -> dict[str, str]:
     variable = "MODELWATCH_MODEL_URLS"
     text = text.strip()
     pairs: list[tuple[str, object]]
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):  # JSON (a list is refused below)
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -194,10 +194,10 @@ def _model_urls(text: str) -> dict[str, str]:
     else:
         pairs = []
         for entry in _split(text):
-            name, sep, url = entry.partition("=")
+            name, sep, value = entry.partition("=")
             if not sep:
                 raise ConfigurationError(f"{variable}: entry {entry!r} is not name=URL")
-            pairs.append((name.strip(), url.strip()))
+            pairs.append((name.strip(), value.strip()))
     urls: dict[str, str] = {}
     for name, url in pairs:
         if not name:

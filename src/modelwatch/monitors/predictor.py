@@ -11,7 +11,8 @@
   from threads or (``workers="processes"``) from worker processes;
   connection failures and 429/502/503/504 answers are retried; any other failure raises
   :class:`EndpointError`, which names the URL, the HTTP status and the first bytes of the body.
-* :class:`PredictorConfig` reads Clarify's ``predictor`` object and builds either of them.
+* :class:`PredictorConfig` reads Clarify's ``predictor`` object and builds either of them; a model that
+  Clarify would host (``model_name``) is found by name in ``MODELWATCH_MODEL_URLS``.
 
 Both count what they are asked (:class:`PredictorStats`).
 """
@@ -35,6 +36,7 @@ from modelwatch.monitors.payloads import (
     CSV,
     PayloadFormat,
 )
+from modelwatch.settings import get_settings
 
 __all__ = [
     "HttpPredictor",
@@ -44,6 +46,7 @@ __all__ = [
     "load_model",
 ]
 
+MODEL_URLS_SETTING = "MODELWATCH_MODEL_URLS"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 WORKERS = ("threads", "processes")
 
@@ -391,11 +394,15 @@ class PredictorConfig:
     """Clarify's ``predictor`` object (spec 2, 10), the parts that reach the model.
 
     ``endpoint_url`` (a modelwatch extension) is where ``endpoint_name`` answers; ``model`` (also an
-    extension) is a ``"module:attr"`` Python model used instead of an endpoint. The explained score is
-    located with ``probability``, else ``label``, else the whole answer.
+    extension) is a ``"module:attr"`` Python model used instead of an endpoint. Without either, the model
+    is found by name in the setting ``MODELWATCH_MODEL_URLS`` (:meth:`resolve_url`): ``model_name``,
+    the model of which Clarify would start a shadow endpoint (what the SDK's ``ModelConfig(model_name=...)``
+    writes), else ``endpoint_name``. The explained score is located with ``probability``, else ``label``,
+    else the whole answer.
     """
 
     endpoint_name: str | None = None
+    model_name: str | None = None
     endpoint_url: str | None = None
     model: str | None = None
     content_type: str = CSV
@@ -443,6 +450,7 @@ class PredictorConfig:
         accept = text("accept_type")
         return cls(
             endpoint_name=text("endpoint_name"),
+            model_name=text("model_name"),
             endpoint_url=text("endpoint_url"),
             model=text("model"),
             content_type=content_type,
@@ -470,16 +478,11 @@ class PredictorConfig:
         **options: Any,
     ) -> LocalPredictor | HttpPredictor:
         """The predictor: ``model`` (or the config's ``model``) in process, else an :class:`HttpPredictor` for
-        ``endpoint_url`` (or the config's). ``probability`` overrides the accessor (the monitor's
+        ``endpoint_url`` (else :meth:`resolve_url`). ``probability`` overrides the accessor (the monitor's
         ``ProbabilityAttribute`` / ``InferenceAttribute``); ``options`` go to :class:`HttpPredictor`."""
         if model is not None or (self.model is not None and endpoint_url is None):
             return LocalPredictor(model if model is not None else self.model)
-        url = endpoint_url or self.endpoint_url
-        if not url:
-            raise ValidationError(
-                f"no URL for endpoint {self.endpoint_name!r}; set predictor.endpoint_url or predictor.model",
-                field="predictor.endpoint_url",
-            )
+        url = endpoint_url or self.resolve_url()
         return HttpPredictor(
             url,
             content_type=self.content_type,
@@ -491,4 +494,40 @@ class PredictorConfig:
             custom_attributes=self.custom_attributes,
             target_model=self.target_model,
             **options,
+        )
+
+    def resolve_url(self) -> str:
+        """Where the model answers: ``endpoint_url``, else the URL that ``MODELWATCH_MODEL_URLS`` gives
+        ``model_name``, else ``endpoint_name``.
+
+        Raises:
+            ValidationError: nothing resolves (``field`` ``predictor.endpoint_url``, what is missing); the
+                message names the model (or endpoint) and the setting.
+            ConfigurationError: ``MODELWATCH_MODEL_URLS`` is malformed (the message names it).
+        """
+        if self.endpoint_url:
+            return self.endpoint_url
+        names = [
+            (key, name)
+            for key, name in (("model_name", self.model_name), ("endpoint_name", self.endpoint_name))
+            if name
+        ]
+        if not names:
+            raise ValidationError(
+                f"names no model: set predictor.endpoint_url, predictor.model, or predictor.model_name "
+                f"with its URL in {MODEL_URLS_SETTING}",
+                field="predictor.endpoint_url",
+            )
+        urls = get_settings().resolved_model_urls()
+        for _, name in names:
+            if name in urls:
+                return urls[name]
+        key, name = names[0]
+        where = f"names only {', '.join(sorted(urls))}" if urls else "is not set"
+        also = f" (or {names[1][1]!r}, the endpoint)" if len(names) > 1 and names[1][1] != name else ""
+        raise ValidationError(
+            f"no URL for {key.removesuffix('_name')} {name!r}: modelwatch starts no endpoints and "
+            f"{MODEL_URLS_SETTING} {where}; add {name}=<the model's invocation URL>{also} to it, or set "
+            "predictor.endpoint_url",
+            field="predictor.endpoint_url",
         )
