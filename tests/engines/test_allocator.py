@@ -18,3 +18,21 @@ def test_glibc_accepts_the_settings() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     expected = "True" if sys.platform.startswith("linux") else result.stdout.strip()
     assert result.stdout.strip() == expected
+
+
+def test_arrow_allocates_from_jemalloc_after_tuning_where_the_build_has_it() -> None:
+    script = (
+        "import pyarrow as pa\n"
+        "from modelwatch.engines.allocator import tune_allocator\n"
+        "before = pa.default_memory_pool().backend_name\n"
+        "try:\n"
+        "    pa.jemalloc_memory_pool()\n"
+        "    expected = 'jemalloc'\n"
+        "except NotImplementedError:\n"
+        "    expected = before\n"
+        "tune_allocator()\n"
+        "print(pa.default_memory_pool().backend_name, expected)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    backend, expected = result.stdout.split()
+    assert backend == expected
