@@ -38,7 +38,7 @@ from modelwatch.errors import EmptyDatasetError, ModelwatchError
 from modelwatch.io.storage import join_uri, write_text
 from modelwatch.jobs import JobOutcome
 from modelwatch.jobs.definitions import MonitoringType
-from modelwatch.jobs.registry import job_module
+from modelwatch.jobs.registry import module_of
 from modelwatch.jobs.spec import (
     FAILURE_FILE,
     JOB_FILE,
@@ -111,7 +111,7 @@ def _write_report(job: JobSpec, outcome: JobOutcome) -> None:
 
 
 def _run(job: JobSpec, work: Path) -> JobOutcome:
-    module = job_module(job.monitoring_type)
+    module = module_of(job)
     match job.kind:
         case JobKind.BASELINE:
             return module.run_baseline(job)

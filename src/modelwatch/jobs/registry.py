@@ -16,7 +16,7 @@ from modelwatch.jobs import JobOutcome
 from modelwatch.jobs.definitions import MonitoringType
 from modelwatch.jobs.spec import JobSpec
 
-__all__ = ["JOB_MODULES", "JobModule", "job_module"]
+__all__ = ["CUSTOM_MODULE", "JOB_MODULES", "JobModule", "job_module", "module_of"]
 
 
 class JobModule(Protocol):
@@ -35,6 +35,9 @@ JOB_MODULES: dict[MonitoringType, str] = {
 }
 """The job module of each monitoring type."""
 
+CUSTOM_MODULE = "modelwatch.jobs.custom"
+"""The job module of a definition with a custom container, whatever its monitoring type."""
+
 
 def job_module(monitoring_type: MonitoringType) -> JobModule:
     """The module that runs ``monitoring_type`` jobs (imported on first use)."""
@@ -42,3 +45,10 @@ def job_module(monitoring_type: MonitoringType) -> JobModule:
     if name is None:
         raise ModelwatchError(f"{monitoring_type} jobs are not available in this version")
     return cast(JobModule, importlib.import_module(name))
+
+
+def module_of(job: JobSpec) -> JobModule:
+    """The module that runs ``job``: the custom container's when its definition has one, else its type's."""
+    if job.definition is not None and job.definition.container is not None:
+        return cast(JobModule, importlib.import_module(CUSTOM_MODULE))
+    return job_module(job.monitoring_type)

@@ -43,7 +43,15 @@ def check_definition(
         )
     confine_fields(definition, "definition")  # MODELWATCH_ALLOWED_ROOTS
     _check_input(session, definition)
-    _TYPE_CHECKS[monitoring_type](definition)
+    if definition.container is None:
+        _TYPE_CHECKS[monitoring_type](definition)
+    else:  # a custom container reads its baseline files itself: they only have to be there
+        for uri, field in (
+            (definition.baseline_statistics_uri, "definition.baseline_statistics_uri"),
+            (definition.baseline_constraints_uri, "definition.baseline_constraints_uri"),
+        ):
+            if uri is not None:
+                check_uri(uri, field)
     _check_script(definition.record_preprocessor_script, "definition.record_preprocessor_script")
     _check_script(definition.post_analytics_processor_script, "definition.post_analytics_processor_script")
     if expression.kind == "cron" and definition.max_runtime_seconds is not None:
