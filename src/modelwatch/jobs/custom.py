@@ -38,6 +38,7 @@ from modelwatch.io.storage import join_uri, read_bytes, write_bytes
 from modelwatch.jobs import JobOutcome, completion_message
 from modelwatch.jobs.containers.runtime import (
     CONTAINER_ROOT,
+    PROCESS_IMAGE_PREFIX,
     Launch,
     choose_runtime,
     container_command,
@@ -269,9 +270,10 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     env = contract_environment(job, definition)
     files = _prepare(job, definition, root, env)
     output = work / "container.log"
-    code = _run(
-        _launch(job, container, root, env), container.runtime or get_settings().container_runtime, output
-    )
+    wanted = container.runtime or get_settings().container_runtime
+    if container.image_uri.startswith(PROCESS_IMAGE_PREFIX):  # a Python module, never an engine's image
+        wanted = "process"
+    code = _run(_launch(job, container, root, env), wanted, output)
     sys.stderr.write(output.read_text(errors="replace"))
     sys.stderr.flush()
     if code != 0:

@@ -13,7 +13,10 @@ API or the CLI, which has no SageMaker request to echo: the analyzer or Clarify 
 
 Images: the Model Monitor analyzer (repository ``sagemaker-model-monitor-analyzer``) for DataQuality and
 ModelQuality, Clarify (``sagemaker-clarify-processing``) for ModelBias and ModelExplainability, in any
-registry, region or account; any other image is refused (custom containers are not supported yet).
+registry, region or account, run modelwatch's built-in monitors; any other image is a custom container
+(the definition's ``container``: ``ContainerEntrypoint``, ``ContainerArguments``, the ``ClusterConfig``'s
+instance type for docker's limits, the network on only with a ``NetworkConfig`` whose
+``EnableNetworkIsolation`` is false), run by :mod:`modelwatch.jobs.custom` (docs/custom-monitors.md).
 """
 
 from __future__ import annotations
@@ -86,17 +89,34 @@ def repository(image: str) -> str:
     return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
 
 
-def _check_image(reader: Reader, kind: MonitoringType) -> None:
-    image = reader.text("ImageUri", required=True, max_length=255)
-    expected = _REPOSITORIES[kind]
-    if repository(image) != expected:
-        raise ValidationError(
-            validation_message(
-                reader.member("ImageUri"),
-                f"image {image!r} is not supported: a {kind.value} job runs the {expected} image "
-                "(any region or account); custom containers are not supported yet",
+def _container(
+    app: Reader, kind: MonitoringType, cluster: Reader, network: Reader | None, fields: dict[str, Any]
+) -> None:
+    """A custom container's fields from the app specification, unless its image is the built-in one."""
+    image = app.text("ImageUri", required=True, max_length=255)
+    if repository(image) == _REPOSITORIES[kind]:
+        return
+    container: dict[str, Any] = {"image_uri": image, "instance_type": cluster.optional("InstanceType", str)}
+    for field, member, limit in (
+        ("entrypoint", "ContainerEntrypoint", 100),
+        ("arguments", "ContainerArguments", 50),
+    ):
+        values = app.optional(member, list)
+        if values is None:
+            continue
+        if not 1 <= len(values) <= limit or not all(
+            isinstance(v, str) and 1 <= len(v) <= 256 for v in values
+        ):
+            raise ValidationError(
+                validation_message(
+                    app.member(member),
+                    f"Member must be a list of 1 to {limit} strings of 1 to 256 characters",
+                )
             )
-        )
+        container[field] = values
+    isolated = network.optional("EnableNetworkIsolation", bool) if network else None
+    container["network_enabled"] = network is not None and isolated is False
+    fields["container"] = container
 
 
 def _check_role(body: Reader) -> None:
@@ -315,10 +335,11 @@ def typed_job_definition(
     members.add("name", "JobDefinitionName")
     fields: dict[str, Any] = {}
     _check_role(request)
-    _check_resources(request.must_child("JobResources"))
-    request.child("NetworkConfig")
+    resources = request.must_child("JobResources")
+    _check_resources(resources)
     app = request.must_child(f"{prefix}AppSpecification")
-    _check_image(app, kind)
+    _container(app, kind, resources.must_child("ClusterConfig"), request.child("NetworkConfig"), fields)
+    members.add("container", app.member("ImageUri"))
     if kind in (MonitoringType.DATA_QUALITY, MonitoringType.MODEL_QUALITY):
         _scripts(app, fields, members)
     environment = _environment(app, "Environment", fields, members)
@@ -352,9 +373,11 @@ def inline_job_definition(session: Session, kind: MonitoringType, reader: Reader
     members = Members(default=reader.path)
     fields: dict[str, Any] = {}
     _check_role(reader)
-    _check_resources(reader.must_child("MonitoringResources"))
+    resources = reader.must_child("MonitoringResources")
+    _check_resources(resources)
     app = reader.must_child("MonitoringAppSpecification")
-    _check_image(app, kind)
+    _container(app, kind, resources.must_child("ClusterConfig"), reader.child("NetworkConfig"), fields)
+    members.add("container", app.member("ImageUri"))
     _scripts(app, fields, members)
     environment = _environment(reader, "Environment", fields, members)
     inputs = reader.children("MonitoringInputs", required=True, min_items=1)
@@ -377,6 +400,26 @@ def inline_job_definition(session: Session, kind: MonitoringType, reader: Reader
 
 def image_uri(kind: MonitoringType, region: str, account: str) -> str:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{_REPOSITORIES[kind]}:latest"
+
+
+def _app(kind: MonitoringType, definition: JobDefinition, region: str, account: str) -> dict[str, Any]:
+    """The image (a custom container's, else the built-in one of ``kind``), entrypoint and arguments."""
+    container = definition.container
+    if container is None:
+        return {"ImageUri": image_uri(kind, region, account)}
+    app: dict[str, Any] = {"ImageUri": container.image_uri}
+    if container.entrypoint:
+        app["ContainerEntrypoint"] = list(container.entrypoint)
+    if container.arguments:
+        app["ContainerArguments"] = list(container.arguments)
+    return app
+
+
+def _cluster(definition: JobDefinition) -> dict[str, Any]:
+    cluster = dict(_DEFAULT_CLUSTER)
+    if definition.container is not None and definition.container.instance_type:
+        cluster["InstanceType"] = definition.container.instance_type
+    return cluster
 
 
 def _input_shape(definition: JobDefinition) -> dict[str, Any]:
@@ -438,7 +481,7 @@ def typed_shapes(
 ) -> dict[str, Any]:
     """The members of ``Describe{kind}JobDefinition`` for a definition made without the SageMaker API."""
     prefix = kind.value
-    app: dict[str, Any] = {"ImageUri": image_uri(kind, region, account)}
+    app = _app(kind, definition, region, account)
     if definition.record_preprocessor_script:
         app["RecordPreprocessorSourceUri"] = definition.record_preprocessor_script
     if definition.post_analytics_processor_script:
@@ -456,7 +499,7 @@ def typed_shapes(
         f"{prefix}AppSpecification": app,
         f"{prefix}JobInput": job_input,
         f"{prefix}JobOutputConfig": _output_shape(output_uri),
-        "JobResources": {"ClusterConfig": dict(_DEFAULT_CLUSTER)},
+        "JobResources": {"ClusterConfig": _cluster(definition)},
         "RoleArn": _DEFAULT_ROLE.format(account=account),
         "StoppingCondition": {"MaxRuntimeInSeconds": definition.max_runtime},
     }
@@ -470,7 +513,7 @@ def inline_shape(
     kind: MonitoringType, definition: JobDefinition, output_uri: str, region: str, account: str
 ) -> dict[str, Any]:
     """A schedule's inline ``MonitoringJobDefinition`` for a definition made without the SageMaker API."""
-    app: dict[str, Any] = {"ImageUri": image_uri(kind, region, account)}
+    app = _app(kind, definition, region, account)
     if definition.record_preprocessor_script:
         app["RecordPreprocessorSourceUri"] = definition.record_preprocessor_script
     if definition.post_analytics_processor_script:
@@ -478,7 +521,7 @@ def inline_shape(
     shape: dict[str, Any] = {
         "MonitoringInputs": [_input_shape(definition)],
         "MonitoringOutputConfig": _output_shape(output_uri),
-        "MonitoringResources": {"ClusterConfig": dict(_DEFAULT_CLUSTER)},
+        "MonitoringResources": {"ClusterConfig": _cluster(definition)},
         "MonitoringAppSpecification": app,
         "StoppingCondition": {"MaxRuntimeInSeconds": definition.max_runtime},
         "RoleArn": _DEFAULT_ROLE.format(account=account),

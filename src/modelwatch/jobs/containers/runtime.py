@@ -29,6 +29,7 @@ from modelwatch.errors import ConfigurationError
 __all__ = [
     "CONTAINER_ROOT",
     "INSTANCE_LIMITS",
+    "PROCESS_IMAGE_PREFIX",
     "Launch",
     "Limits",
     "RuntimeName",
