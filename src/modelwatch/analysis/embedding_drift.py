@@ -20,7 +20,9 @@ Three tests of "the window's vectors come from the baseline's distribution", eac
   Bonferroni).
 
 :func:`embedding_drift` runs all three; the verdict is drift when the MMD p-value or the smallest
-Holm-adjusted component p-value is below ``alpha``, or the classifier's AUC reaches ``auc_threshold``.
+Holm-adjusted component p-value is below ``alpha / 2`` (Bonferroni over the two tests, so that a window
+from the baseline's distribution is flagged by them with probability at most ``alpha``), or the
+classifier's AUC reaches ``auc_threshold`` (a size of effect rather than a test).
 Everything is seeded; the same inputs give the same result.
 """
 
@@ -98,20 +100,21 @@ class EmbeddingDrift:
     @property
     def drifted(self) -> bool:
         """Whether any test flags drift."""
-        return (
-            self.mmd.p_value < self.alpha
-            or self.components.min_adjusted_p_value < self.alpha
-            or self.classifier.auc >= self.auc_threshold
-        )
+        return bool(self.failed_tests())
+
+    @property
+    def test_alpha(self) -> float:
+        """The level of each of the two p-value tests: ``alpha / 2`` (Bonferroni over MMD and PCA-KS)."""
+        return self.alpha / 2
 
     def failed_tests(self) -> list[str]:
         """The names of the tests that flag drift (``mmd``, ``domain_classifier``, ``pca_ks``)."""
         failed = []
-        if self.mmd.p_value < self.alpha:
+        if self.mmd.p_value < self.test_alpha:
             failed.append("mmd")
         if self.classifier.auc >= self.auc_threshold:
             failed.append("domain_classifier")
-        if self.components.min_adjusted_p_value < self.alpha:
+        if self.components.min_adjusted_p_value < self.test_alpha:
             failed.append("pca_ks")
         return failed
 
@@ -119,6 +122,7 @@ class EmbeddingDrift:
         """A JSON-ready dictionary of every figure and the verdict."""
         out = asdict(self)
         out["components"]["min_adjusted_p_value"] = self.components.min_adjusted_p_value
+        out["test_alpha"] = self.test_alpha
         out["drifted"] = self.drifted
         return out
 
