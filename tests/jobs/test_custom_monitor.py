@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from capture_data import credit_rows, write_capture
+from modelwatch.cli import app
 from modelwatch.client import Client
 from modelwatch.errors import ConfigurationError, DataError
 from modelwatch.jobs.containers import Launch, choose_runtime, container_command, process_command
@@ -261,3 +263,34 @@ def test_an_image_process_module_runs_the_module(
         execution = _run(client, "module", hour)
     assert execution.status == "CompletedWithViolations", execution.failure_reason
     assert execution.violation_count == 1
+
+
+def test_the_cli_creates_a_custom_schedule_from_a_file_and_runs_it(
+    server: str, hour: datetime, tmp_path: Path
+) -> None:
+    with Client(server) as client:
+        client.create_endpoint(EndpointSpec(name="churn"))
+    spec = {
+        "name": "cli-custom",
+        "schedule_expression": "cron(0 * ? * * *)",
+        "definition": {
+            "endpoint_input": {"endpoint_name": "churn"},
+            "environment": {"max_positive_share": "0.01"},
+            "container": {
+                "image_uri": "my-monitor:1",
+                "runtime": "process",
+                "entrypoint": [sys.executable, str(SCRIPT)],
+            },
+        },
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    runner = CliRunner()
+    created = runner.invoke(
+        app, ["schedules", "create", "--file", str(tmp_path / "spec.json"), "--url", server]
+    )
+    assert created.exit_code == 0, created.output
+    window = ["--start", hour.isoformat(), "--end", (hour + timedelta(hours=1)).isoformat()]
+    ran = runner.invoke(app, ["schedules", "run", "cli-custom", *window, "--wait", "--json", "--url", server])
+    assert ran.exit_code == 0, ran.output
+    view = json.loads(ran.stdout)
+    assert (view["status"], view["violation_count"]) == ("CompletedWithViolations", 1)
