@@ -523,40 +523,155 @@ def test_model_bias_baseline_and_schedule(session: Any, tmp_path: Path) -> None:
     monitor.delete_monitoring_schedule()
 
 
-def test_a_model_explainability_baseline_names_the_model_it_cannot_reach(
-    session: Any, tmp_path: Path
-) -> None:
-    """Known gap: Clarify starts a shadow endpoint of ``ModelConfig.model_name``; modelwatch runs no models,
-    and the SDK's analysis config cannot carry modelwatch's ``predictor.endpoint_url``. The baselining job
-    fails with a reason naming the field (docs/sagemaker.md; ``modelwatch baseline --type explainability``
-    with an ``endpoint_url`` or a Python ``model`` is the way today)."""
-    table = (
-        pcsv.read_csv(example_dataset()).slice(0, 40).select(["defaulted", "age", "income", "credit_score"])
-    )
+EXPLAINED = ["age", "income", "credit_score"]
+
+
+def _score(row: list[float]) -> float:
+    """The explained model: the credit score decides, then the income; age does not matter."""
+    return 1 / (1 + math.exp(-((row[2] - 650) / 40 + (row[1] - 50000) / 40000)))
+
+
+@contextmanager
+def _explained_model() -> Iterator[str]:
+    """The explained model behind a real HTTP server on loopback: CSV rows in, one score per line out.
+    Yields its invocation URL."""
+
+    async def invocations(request: Request) -> Response:
+        rows = [[float(v) for v in line.split(",")] for line in (await request.body()).decode().splitlines()]
+        return Response("\n".join(str(_score(row)) for row in rows), media_type="text/csv")
+
+    with _serving(Starlette(routes=[Route("/invocations", invocations, methods=["POST"])])) as url:
+        yield f"{url}/invocations"
+
+
+def _explain_inputs(tmp_path: Path, key: str) -> tuple[pa.Table, DataConfig]:
+    """40 labelled rows of the example (label first, no header row, as Clarify reads CSV) uploaded to S3."""
+    table = pcsv.read_csv(example_dataset()).slice(0, 40).select(["defaulted", *EXPLAINED])
     csv = tmp_path / "explain.csv"
     pcsv.write_csv(table, csv, pcsv.WriteOptions(include_header=False))
     data = DataConfig(
-        s3_data_input_path=_upload("explain/data/explain.csv", csv.read_bytes()),
-        s3_output_path=f"s3://{BUCKET}/explain/baseline",
+        s3_data_input_path=_upload(f"{key}/data/explain.csv", csv.read_bytes()),
+        s3_output_path=f"s3://{BUCKET}/{key}/baseline",
         label="defaulted",
         headers=table.column_names,
         dataset_type="text/csv",
     )
-    shap = SHAPConfig(baseline=[[40, 50000, 650]], num_samples=32, agg_method="mean_abs")
-    model = ModelConfig(model_name="credit-model", instance_count=1, instance_type="ml.m5.xlarge")
+    return table, data
+
+
+def _global_shap(analysis: dict[str, Any]) -> dict[str, float]:
+    return dict(analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"])
+
+
+SHAP: dict[str, Any] = {"baseline": [[40, 50000, 650]], "num_samples": 32, "agg_method": "mean_abs"}
+
+
+def test_model_explainability_through_model_config_and_model_urls(
+    session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clarify would start a shadow endpoint of ``ModelConfig.model_name``; modelwatch finds the model's
+    URL by that name in ``MODELWATCH_MODEL_URLS`` (the job processes inherit the server's environment).
+    The SDK's baseline holds SHAP values for each feature, equal to ``modelwatch baseline --type
+    explainability`` of the same rows through the same model; a ``now()`` schedule made from that baseline
+    (the SDK reuses its analysis config) explains captured traffic through the model and finds the same
+    ranking."""
+    table, data = _explain_inputs(tmp_path, "explain-sdk")
+    model = ModelConfig(
+        model_name="credit-model",
+        instance_count=1,
+        instance_type="ml.m5.xlarge",
+        content_type="text/csv",
+        accept_type="text/csv",
+    )
     monitor = ModelExplainabilityMonitor(role=ROLE, sagemaker_session=session, max_runtime_in_seconds=1800)
-    with pytest.raises(sagemaker.exceptions.UnexpectedStatusException) as failed:
+    with _explained_model() as model_url:
+        monkeypatch.setenv(
+            "MODELWATCH_MODEL_URLS", f"other-model=http://127.0.0.1:9/x,credit-model={model_url}"
+        )
         monitor.suggest_baseline(
             data_config=data,
-            explainability_config=shap,
+            explainability_config=SHAPConfig(
+                baseline=SHAP["baseline"], num_samples=32, agg_method="mean_abs"
+            ),
             model_config=model,
             job_name="credit-explain",
             wait=True,
         )
-    assert "predictor.endpoint_url" in str(failed.value)
-    described = session.sagemaker_client.describe_processing_job(ProcessingJobName="credit-explain")
+        job = monitor.latest_baselining_job
+        assert job.describe()["ProcessingJobStatus"] == "Completed", job.describe().get("FailureReason")
+        baseline = job.suggested_constraints().body_dict  # Clarify's analysis.json
+        shap = _global_shap(baseline)
+        assert set(shap) == set(EXPLAINED)
+        assert all(isinstance(value, float) and math.isfinite(value) for value in shap.values())
+        assert max(shap, key=shap.__getitem__) == "credit_score" and min(shap, key=shap.__getitem__) == "age"
+
+        features = tmp_path / "features.csv"
+        pcsv.write_csv(table.select(EXPLAINED), features)
+        config = {
+            "version": "1.0",
+            "dataset_type": "text/csv",
+            "headers": EXPLAINED,
+            "methods": {"shap": SHAP},
+            "predictor": {"endpoint_url": model_url, "content_type": "text/csv", "accept_type": "text/csv"},
+        }
+        (tmp_path / "analysis_config.json").write_text(json.dumps(config))
+        result = CliRunner().invoke(
+            app,
+            ["baseline", "--type", "explainability", "--config", str(tmp_path / "analysis_config.json"),
+             "-d", str(features), "--header", "-o", str(tmp_path / "ours")],
+        )  # fmt: skip
+        assert result.exit_code == EXIT_OK, result.output
+        ours = _global_shap(json.loads((tmp_path / "ours" / "analysis.json").read_text()))
+        assert shap == pytest.approx(ours, rel=1e-9, abs=1e-12)
+
+        rows = table.select(EXPLAINED).to_pylist()
+        answers = [str(_score(list(row.values()))) for row in rows]
+        _capture("explain-sdk-endpoint", table, tmp_path, answers, "x", columns=EXPLAINED)
+        monitor.create_monitoring_schedule(  # no analysis_config: the baselining job's is reused
+            monitor_schedule_name="explain-sdk-now",
+            endpoint_input=EndpointInput(
+                endpoint_name="explain-sdk-endpoint", destination="/opt/ml/processing/input/endpoint"
+            ),
+            output_s3_uri=f"s3://{BUCKET}/reports/explain-sdk",
+            schedule_cron_expression=CronExpressionGenerator.now(),
+            data_analysis_start_time="-PT1H",
+            data_analysis_end_time="PT0H",
+        )
+        execution = _finished(monitor)
+    described = execution.describe()
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    assert execution.constraint_violations().body_dict["violations"] == []  # the same model: the same ranking
+    report = _global_shap(_s3_json(f"{execution.output.destination}/analysis.json"))
+    assert set(report) == set(EXPLAINED)
+    assert max(report, key=report.__getitem__) == "credit_score"
+    schedule = monitor.describe_schedule()
+    assert schedule["MonitoringScheduleConfig"]["MonitoringType"] == "ModelExplainability"
+    monitor.delete_monitoring_schedule()
+
+
+def test_an_unmapped_model_fails_the_baseline_naming_the_model_and_the_setting(
+    session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data = _explain_inputs(tmp_path, "explain-unmapped")
+    monkeypatch.setenv("MODELWATCH_MODEL_URLS", "other-model=http://127.0.0.1:9/invocations")
+    model = ModelConfig(model_name="unmapped-model", instance_count=1, instance_type="ml.m5.xlarge")
+    monitor = ModelExplainabilityMonitor(role=ROLE, sagemaker_session=session, max_runtime_in_seconds=1800)
+    with pytest.raises(sagemaker.exceptions.UnexpectedStatusException) as failed:
+        monitor.suggest_baseline(
+            data_config=data,
+            explainability_config=SHAPConfig(
+                baseline=SHAP["baseline"], num_samples=32, agg_method="mean_abs"
+            ),
+            model_config=model,
+            job_name="unmapped-explain",
+            wait=True,
+        )
+    assert "unmapped-model" in str(failed.value)
+    described = session.sagemaker_client.describe_processing_job(ProcessingJobName="unmapped-explain")
     assert described["ProcessingJobStatus"] == "Failed"
-    assert described["FailureReason"].startswith("predictor.endpoint_url")
+    reason = described["FailureReason"]
+    assert reason.startswith("predictor.endpoint_url: no URL for model 'unmapped-model'")
+    assert "MODELWATCH_MODEL_URLS names only other-model" in reason
 
 
 # -- docs/sagemaker.md -------------------------------------------------------------------------------------
@@ -582,28 +697,15 @@ def test_the_python_example_of_docs_sagemaker_md_runs(
     assert names["monitor"].baseline_statistics().body_dict["dataset"]["item_count"] == 300
 
 
-EXPLAINED = ["age", "income", "credit_score"]
-
-
-def _score(row: list[float]) -> float:
-    """The explained model: the credit score decides, then the income; age does not matter."""
-    return 1 / (1 + math.exp(-((row[2] - 650) / 40 + (row[1] - 50000) / 40000)))
-
-
 def test_an_explainability_schedule_with_its_own_analysis_config(session: Any, tmp_path: Path) -> None:
-    """The documented way around the gap above: an analysis config that names the model's URL
-    (``predictor.endpoint_url``), passed to ``create_monitoring_schedule(analysis_config=URI)``, and a
-    baseline from ``modelwatch baseline --type explainability``."""
-
-    async def invocations(request: Request) -> Response:
-        rows = [[float(v) for v in line.split(",")] for line in (await request.body()).decode().splitlines()]
-        return Response("\n".join(str(_score(row)) for row in rows), media_type="text/csv")
-
+    """Without ``MODELWATCH_MODEL_URLS``: an analysis config that names the model's URL itself
+    (``predictor.endpoint_url``, a modelwatch extension), passed to
+    ``create_monitoring_schedule(analysis_config=URI)``, and a baseline from ``modelwatch baseline --type
+    explainability``."""
     table = pcsv.read_csv(example_dataset()).slice(0, 30).select(EXPLAINED)
     features = tmp_path / "features.csv"
     pcsv.write_csv(table, features)
-    model = Starlette(routes=[Route("/invocations", invocations, methods=["POST"])])
-    with _serving(model) as model_url:
+    with _explained_model() as model_url:
         config = {
             "version": "1.0",
             "dataset_type": "text/csv",
@@ -613,7 +715,7 @@ def test_an_explainability_schedule_with_its_own_analysis_config(session: Any, t
             },
             "predictor": {
                 "endpoint_name": "explain-endpoint",
-                "endpoint_url": f"{model_url}/invocations",
+                "endpoint_url": model_url,
                 "content_type": "text/csv",
                 "accept_type": "text/csv",
             },

@@ -164,6 +164,9 @@ def explain_dataset(
     config = read_analysis_config(config_uri)
     predictor_config = PredictorConfig.from_json(config.raw.get("predictor"))
     names = _feature_names(config)
+    label = config.label
+    if not header and config.headers and isinstance(label, str) and label in config.headers:
+        label = config.headers.index(label)  # no header row: Clarify's headers name the file's columns
     predictor = predictor_config.build(names or [], workers="processes")
     try:
         return suggest_explainability_baseline(
@@ -172,7 +175,7 @@ def explain_dataset(
             shap=ShapConfig.from_json(config.shap),
             predictor=predictor,
             headers=names,
-            label=config.label,
+            label=label,
             dataset_format=dataset_format or "csv",
             header=header,
             label_headers=list(predictor_config.label_headers or []) or None,
