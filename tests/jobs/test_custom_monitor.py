@@ -8,6 +8,7 @@ check of those runtimes (``test_docker_command_line_*``)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -96,13 +97,13 @@ def test_process_command_rewrites_container_paths_and_runs_modules(tmp_path: Pat
         process_command(_launch(tmp_path, image="process:not a module"))
 
 
-def test_auto_picks_an_engine_on_path_and_else_the_process_runtime() -> None:
-    assert choose_runtime("auto", which=lambda name: None) == "process"
-    assert (
-        choose_runtime("auto", which=lambda name: f"/usr/bin/{name}" if name == "podman" else None)
-        == "podman"
-    )
-    assert choose_runtime("auto", which=lambda name: f"/usr/bin/{name}") == "docker"
+def test_auto_picks_a_working_engine_on_path_and_else_the_process_runtime() -> None:
+    on_path = {"docker": "/usr/bin/docker", "podman": "/usr/bin/podman"}
+    assert choose_runtime("auto", which=lambda name: None, works=lambda name: True) == "process"
+    assert choose_runtime("auto", which=on_path.get, works=lambda name: True) == "docker"
+    assert choose_runtime("auto", which=on_path.get, works=lambda name: name == "podman") == "podman"
+    assert choose_runtime("auto", which=on_path.get, works=lambda name: False) == "process"  # no daemon
+    assert choose_runtime("docker", which=on_path.get, works=lambda name: False) == "docker"  # as asked
     with pytest.raises(ConfigurationError, match="'docker' is not on PATH"):
         choose_runtime("docker", which=lambda name: None)
 
@@ -294,3 +295,67 @@ def test_the_cli_creates_a_custom_schedule_from_a_file_and_runs_it(
     assert ran.exit_code == 0, ran.output
     view = json.loads(ran.stdout)
     assert (view["status"], view["violation_count"]) == ("CompletedWithViolations", 1)
+
+
+FAKE_ENGINE = """#!{python}
+# a stand-in for the docker CLI: records its command line and what the mounted folders hold, then fails
+# as docker does when an image cannot be pulled
+import json, os, sys
+from pathlib import Path
+mounts = {{}}
+argv = sys.argv[1:]
+for flag, value in zip(argv, argv[1:]):
+    if flag == "-v":
+        source, target = value.split(":")[:2]
+        mounts[target] = sorted(str(p.relative_to(source)) for p in Path(source).rglob("*") if p.is_file())
+Path(os.environ["FAKE_ENGINE_LOG"]).write_text(json.dumps({{"argv": argv, "mounts": mounts}}))
+print("Unable to find image 'my-monitor:1' locally", file=sys.stderr)
+print("docker: Error response from daemon: pull access denied for my-monitor.", file=sys.stderr)
+sys.exit(125)
+"""
+
+
+def test_the_docker_runtime_runs_the_engine_with_the_contract_and_passes_on_its_failure(
+    server: str, hour: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    engine = bin_dir / "docker"
+    engine.write_text(FAKE_ENGINE.format(python=sys.executable))
+    engine.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_ENGINE_LOG", str(tmp_path / "engine.json"))
+    with Client(server) as client:
+        _schedule(
+            client,
+            "dockerized",
+            runtime="docker",
+            instance_type="ml.m5.xlarge",
+            arguments=["--threshold", "0.1"],
+            environment={"max_positive_share": "0.5"},
+        )
+        execution = _run(client, "dockerized", hour)
+    assert execution.status == "Failed"
+    assert execution.failure_reason == (
+        "AlgorithmError: the container exited with code 125: Unable to find image 'my-monitor:1' locally\n"
+        "docker: Error response from daemon: pull access denied for my-monitor."
+    )
+    seen = json.loads((tmp_path / "engine.json").read_text())
+    argv = seen["argv"]
+    assert argv[:10] == [
+        "run", "--rm", "--name", f"modelwatch-dockerized-{execution.id}", "--network", "none",
+        "--cpus", "4", "--memory", "16g",
+    ]  # fmt: skip
+    volumes = [argv[i + 1].split(":", 1)[1] for i, flag in enumerate(argv) if flag == "-v"]
+    assert volumes == ["/opt/ml/processing", "/opt/ml/output", "/opt/ml/config:ro"]
+    variables = dict(argv[i + 1].split("=", 1) for i, flag in enumerate(argv) if flag == "-e")
+    assert variables["dataset_source"] == "/opt/ml/processing/input/endpoint"
+    assert variables["output_path"] == "/opt/ml/processing/output"
+    assert variables["sagemaker_endpoint_name"] == "churn"
+    assert variables["start_time"] == f"{hour:%Y-%m-%dT%H}:00:00Z"
+    assert variables["max_positive_share"] == "0.5"
+    assert argv[-3:] == ["my-monitor:1", "--threshold", "0.1"]
+    [capture] = seen["mounts"]["/opt/ml/processing"]
+    assert capture.startswith(f"input/endpoint/churn/AllTraffic/{hour:%Y/%m/%d/%H}/") and capture.endswith(
+        ".jsonl"
+    )

@@ -11,13 +11,17 @@ prepares that layout in a local folder (the *root*, standing for ``/opt/ml``) an
   them and in the environment rewritten to the root; an image ``process:package.module`` runs
   ``python -m package.module`` (the interpreter of the job) with the same contract.
 
-``auto`` picks docker, then podman, when one is on PATH, else ``process``.
+``auto`` picks docker, then podman, when one is on PATH and its ``info`` answers (a docker CLI without
+a daemon does not), else ``process``. An engine named explicitly is used as it is: its own errors (no
+daemon, an image it cannot pull, a registry that refuses) end the execution with its message.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ __all__ = [
     "RuntimeName",
     "choose_runtime",
     "container_command",
+    "engine_works",
     "process_command",
     "process_environment",
 ]
@@ -101,9 +106,28 @@ class Launch:
         return INSTANCE_LIMITS.get(self.instance_type) if self.instance_type else None
 
 
-def choose_runtime(wanted: str, *, which: Callable[[str], str | None] = shutil.which) -> RuntimeName:
-    """The runtime to use for ``wanted`` (``auto``: docker, podman, else process); ``which`` finds a
-    program on PATH (``shutil.which``).
+def engine_works(engine: str) -> bool:
+    """Whether ``{engine} info`` succeeds (a docker CLI without its daemon does not), asked once per
+    process."""
+    return _engine_works(engine)
+
+
+@functools.lru_cache(maxsize=4)
+def _engine_works(engine: str) -> bool:
+    try:
+        return subprocess.run([engine, "info"], capture_output=True, timeout=15).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def choose_runtime(
+    wanted: str,
+    *,
+    which: Callable[[str], str | None] = shutil.which,
+    works: Callable[[str], bool] = engine_works,
+) -> RuntimeName:
+    """The runtime to use for ``wanted`` (``auto``: docker, then podman, when on PATH and answering
+    ``info``, else process); ``which`` finds a program on PATH, ``works`` asks an engine if it runs.
 
     Raises:
         ConfigurationError: docker or podman is asked for and is not on PATH.
@@ -117,7 +141,7 @@ def choose_runtime(wanted: str, *, which: Callable[[str], str | None] = shutil.w
             return "docker" if wanted == "docker" else "podman"
         case "auto":
             for engine in ("docker", "podman"):
-                if which(engine):
+                if which(engine) and works(engine):
                     return "docker" if engine == "docker" else "podman"
             return "process"
         case _:
