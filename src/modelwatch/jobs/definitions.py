@@ -33,6 +33,8 @@ __all__ = [
     "Name",
     "Offset",
     "ProblemTypeName",
+    "ProcessingChannel",
+    "ProcessingContainerJob",
     "Uri",
 ]
 
@@ -266,6 +268,23 @@ class JobDefinition(FrozenModel):
         return source
 
 
+class ProcessingChannel(FrozenModel):
+    """A processing job's input or output: a folder of the container and the URI it stands for."""
+
+    local_path: str = Field(min_length=1, max_length=256, pattern=r"^/opt/ml/processing/.+")
+    uri: Uri
+
+
+class ProcessingContainerJob(FrozenModel):
+    """A processing job (``CreateProcessingJob``) of a custom container: each input's files are placed
+    at its local path before the run, each output's files copied to its URI after."""
+
+    container: ContainerSpec
+    environment: dict[str, Annotated[str, Field(max_length=256)]] = Field(default_factory=dict, max_length=50)
+    inputs: list[ProcessingChannel] = Field(default_factory=list, max_length=10)
+    outputs: list[ProcessingChannel] = Field(default_factory=list, max_length=10)
+
+
 class BaselineParameters(FrozenModel):
     """What a model-quality, bias or explainability baseline needs besides the dataset."""
 
@@ -276,4 +295,7 @@ class BaselineParameters(FrozenModel):
     ground_truth_attribute: str | None = Field(default=None, max_length=256)
     config_uri: Uri | None = Field(
         default=None, description="ModelBias/ModelExplainability: Clarify's analysis configuration JSON."
+    )
+    processing: ProcessingContainerJob | None = Field(
+        default=None, description="A custom container's processing job instead of a built-in baseline."
     )
