@@ -62,6 +62,10 @@ class MonitoringType(StrEnum):
     MODEL_QUALITY = "ModelQuality"
     MODEL_BIAS = "ModelBias"
     MODEL_EXPLAINABILITY = "ModelExplainability"
+    # modelwatch's own (SageMaker has none): built-in monitors of unstructured records (docs/unstructured.md)
+    TEXT_QUALITY = "TextQuality"
+    IMAGE_QUALITY = "ImageQuality"
+    EMBEDDING_DRIFT = "EmbeddingDrift"
 
 
 ProblemTypeName = Literal["BinaryClassification", "MulticlassClassification", "Regression"]

@@ -32,6 +32,9 @@ JOB_MODULES: dict[MonitoringType, str] = {
     MonitoringType.MODEL_QUALITY: "modelwatch.jobs.model_quality",
     MonitoringType.MODEL_BIAS: "modelwatch.jobs.model_bias",
     MonitoringType.MODEL_EXPLAINABILITY: "modelwatch.jobs.model_explainability",
+    MonitoringType.TEXT_QUALITY: "modelwatch.jobs.unstructured",
+    MonitoringType.IMAGE_QUALITY: "modelwatch.jobs.unstructured",
+    MonitoringType.EMBEDDING_DRIFT: "modelwatch.jobs.unstructured",
 }
 """The job module of each monitoring type."""
 
@@ -48,7 +51,8 @@ def job_module(monitoring_type: MonitoringType) -> JobModule:
 
 
 def module_of(job: JobSpec) -> JobModule:
-    """The module that runs ``job``: the custom container's when its definition has one, else its type's."""
-    if job.definition is not None and job.definition.container is not None:
+    """The module that runs ``job``: the custom container's when its definition (or its processing job)
+    has one, else its type's."""
+    if (job.definition is not None and job.definition.container is not None) or job.parameters.processing:
         return cast(JobModule, importlib.import_module(CUSTOM_MODULE))
     return job_module(job.monitoring_type)

@@ -31,7 +31,7 @@ import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -211,12 +211,12 @@ class ImageEmbedder:
         """:meth:`transform`, so a fitted embedder is an :data:`~modelwatch.monitors.embeddings.Embedder`."""
         return self.transform(images)
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         """Write the fitted arrays to ``path`` (``.npz``, no pickled objects)."""
         np.savez(path, side=np.array(self.side), mean=self.mean_, basis=self.basis_)
 
     @classmethod
-    def load(cls, path: str | Path) -> ImageEmbedder:
+    def load(cls, path: str | Path | BinaryIO) -> ImageEmbedder:
         """An embedder from a file written by :meth:`save`."""
         try:
             with np.load(path, allow_pickle=False) as arrays:

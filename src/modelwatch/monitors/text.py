@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -147,12 +147,12 @@ class TextEmbedder:
         """:meth:`transform`, so a fitted embedder is an :data:`~modelwatch.monitors.embeddings.Embedder`."""
         return self.transform(texts)
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         """Write the fitted arrays to ``path`` (``.npz``, no pickled objects)."""
         np.savez(path, terms=self.terms_, idf=self.idf_, basis=self.basis_)
 
     @classmethod
-    def load(cls, path: str | Path) -> TextEmbedder:
+    def load(cls, path: str | Path | BinaryIO) -> TextEmbedder:
         """An embedder from a file written by :meth:`save`."""
         try:
             with np.load(path, allow_pickle=False) as arrays:

@@ -135,7 +135,7 @@ def _list(kind: MonitoringType, ctx: Context, body: dict[str, Any]) -> dict[str,
     return next_token({"JobDefinitionSummaries": summaries}, page.next_token)
 
 
-for _kind in MonitoringType:
+for _kind in ARN_TYPES:  # SageMaker's four types; TextQuality etc. are modelwatch's own (REST API)
     operation(f"Create{_kind.value}JobDefinition")(partial(_create, _kind))
     operation(f"Describe{_kind.value}JobDefinition", read=True)(partial(_describe, _kind))
     operation(f"Delete{_kind.value}JobDefinition")(partial(_delete, _kind))
