@@ -8,16 +8,17 @@ encoded): the same field of a JSON object, a bare JSON list for an embedding, el
 (``MODELWATCH_RECORD_FIELD``) and the number of permutations (``MODELWATCH_PERMUTATIONS``, default 500).
 
 * **baseline**: descriptors per record (texts, images; see :mod:`modelwatch.monitors.text` and
-  :mod:`modelwatch.monitors.images`) profiled into ``statistics.json`` / ``constraints.json`` by the
-  data-quality profile; the embedder is fitted on a seeded half of the records (``embedder.npz``) and the
-  other half's embeddings kept as the reference (``embeddings.npy``), with ``unstructured.json`` saying
-  the type, the dimension and the bad records per kind.
+  :mod:`modelwatch.monitors.images`; an embedding's descriptor is its Euclidean ``norm``) profiled into
+  ``statistics.json`` / ``constraints.json`` by the data-quality profile; the embedder is fitted on a
+  seeded half of the records (``embedder.npz``) and the other half's embeddings kept as the reference
+  (``embeddings.npy``; given vectors: all of them), with ``unstructured.json`` saying the type, the
+  dimension and the bad records per kind.
 * **monitoring**: the window's descriptors checked against the baseline's constraints like tabular
   features, then :func:`~modelwatch.analysis.embedding_drift.embedding_drift` of its embeddings against
   the reference; drift adds an ``embedding_drift_check`` violation to ``constraint_violations.json``.
   ``embedding_drift.json`` holds every figure; metrics ``embedding_mmd``, ``embedding_mmd_p_value``,
   ``embedding_domain_auc``, ``embedding_pca_min_p_value`` and ``bad_records_{kind}`` join the
-  descriptors' data-quality metrics.
+  descriptors' data-quality metrics. The baseline folder is that of ``baseline_statistics_uri``.
 """
 
 from __future__ import annotations
@@ -131,16 +132,22 @@ def _window_records(job: JobSpec, kind: MonitoringType, field: str) -> list[Any]
 
 
 def _describe(
-    kind: MonitoringType, records: list[Any], bad: BadRecords, vocabulary: Vocabulary | None
-) -> tuple[pa.Table | None, list[Any]]:
-    """The descriptor table (None for embeddings) and the records the embedder takes."""
+    kind: MonitoringType,
+    records: list[Any],
+    bad: BadRecords,
+    vocabulary: Vocabulary | None,
+    dimension: int | None = None,
+) -> tuple[pa.Table, list[Any]]:
+    """The descriptor table and the records the embedder takes (for embeddings: the good vectors,
+    described by their Euclidean ``norm``)."""
     if kind == MonitoringType.TEXT_QUALITY:
         assert vocabulary is not None
         return describe_texts(records, vocabulary, bad=bad), usable_texts(records)
     if kind == MonitoringType.IMAGE_QUALITY:
         images = decode_images(records, bad=bad)
         return describe_images(images), images
-    return None, records
+    vectors, _ = vectors_from_values(records, dimension=dimension, bad=bad)
+    return pa.table({"norm": pa.array(np.linalg.norm(vectors, axis=1), pa.float64())}), list(vectors)
 
 
 def _profile(table: pa.Table, output_uri: str, baseline: Any, source: str) -> Any:
@@ -172,11 +179,10 @@ def run_baseline(job: JobSpec) -> JobOutcome:
             fit_rows, reference_rows = fit_split(len(usable))
             embedder = ImageEmbedder().fit([usable[i] for i in fit_rows])
             reference_records = [usable[i] for i in reference_rows]
-    if table is not None:
-        result = _profile(table, job.output_uri, None, f"the baseline {job.dataset_uri}")
-        counts |= {"statistics_uri": result.statistics_uri, "constraints_uri": result.constraints_uri}
+    result = _profile(table, job.output_uri, None, f"the baseline {job.dataset_uri}")
+    counts |= {"statistics_uri": result.statistics_uri, "constraints_uri": result.constraints_uri}
     if embedder is None:
-        reference, _ = vectors_from_values(reference_records, dimension=None, bad=bad)
+        reference = np.asarray(reference_records, dtype=np.float64).reshape(len(reference_records), -1)
     else:
         buffer = io.BytesIO()
         embedder.save(buffer)
@@ -223,27 +229,24 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     vocabulary = None
     if kind == MonitoringType.TEXT_QUALITY:
         vocabulary = Vocabulary(frozenset(json.loads(read_text(join_uri(folder, VOCABULARY_FILE)))))
-    table, usable = _describe(kind, records, bad, vocabulary)
-    violations: list[Violation] = []
-    metrics: list[dict[str, Any]] = []
-    source = f"the window [{job.window_start}, {job.window_end})"
-    if table is not None:
-        statistics_uri, constraints_uri = (
-            job.monitor.baseline_statistics_uri,
-            job.monitor.baseline_constraints_uri,
-        )
-        baseline = (
-            read_baseline(statistics_uri, constraints_uri) if statistics_uri and constraints_uri else None
-        )
-        result = _profile(table, job.output_uri, baseline, source)
-        violations.extend(result.violations.violations)
-        metrics.extend(data_quality_metrics(result))
     try:
         reference = np.load(io.BytesIO(read_bytes(join_uri(folder, REFERENCE_FILE))), allow_pickle=False)
     except ValueError as error:
         raise FormatError(f"{join_uri(folder, REFERENCE_FILE)}: {error}") from error
+    table, usable = _describe(kind, records, bad, vocabulary, int(reference.shape[1]))
+    violations: list[Violation] = []
+    metrics: list[dict[str, Any]] = []
+    source = f"the window [{job.window_start}, {job.window_end})"
+    statistics_uri, constraints_uri = (
+        job.monitor.baseline_statistics_uri,
+        job.monitor.baseline_constraints_uri,
+    )
+    baseline = read_baseline(statistics_uri, constraints_uri) if statistics_uri and constraints_uri else None
+    result = _profile(table, job.output_uri, baseline, source)
+    violations.extend(result.violations.violations)
+    metrics.extend(data_quality_metrics(result))
     if kind == MonitoringType.EMBEDDING_DRIFT:
-        window, _ = vectors_from_values(usable, dimension=int(reference.shape[1]), bad=bad)
+        window = np.asarray(usable).reshape(len(usable), int(reference.shape[1]))
     else:
         loader = TextEmbedder if kind == MonitoringType.TEXT_QUALITY else ImageEmbedder
         embedder = loader.load(io.BytesIO(read_bytes(join_uri(folder, EMBEDDER_FILE))))

@@ -207,4 +207,8 @@ _TYPE_CHECKS: dict[MonitoringType, Callable[[JobDefinition], None]] = {
     MonitoringType.MODEL_QUALITY: _check_model_quality,
     MonitoringType.MODEL_BIAS: _check_bias,
     MonitoringType.MODEL_EXPLAINABILITY: _check_explainability,
+    # modelwatch's own types: their baseline's descriptor profile is a data-quality statistics.json
+    MonitoringType.TEXT_QUALITY: _check_data_quality,
+    MonitoringType.IMAGE_QUALITY: _check_data_quality,
+    MonitoringType.EMBEDDING_DRIFT: _check_data_quality,
 }
