@@ -6,12 +6,15 @@ definition with a custom image is kept and described with its container; bad con
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from sagemaker_bodies import data_quality, inline_definition, schedule_config
@@ -147,3 +150,92 @@ def test_bad_container_members_are_named(sagemaker_client: Any) -> None:
     error = caught.value.response["Error"]
     assert error["Code"] == "ValidationException"
     assert "DataQualityAppSpecification.ContainerEntrypoint" in error["Message"]
+
+
+PROCESSING_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+rows = sum(len(p.read_text().splitlines()) for p in Path(os.environ["dataset_source"]).rglob("*.csv"))
+if rows == 0:
+    Path(os.environ["output_message_file"]).write_text("no rows in the dataset")
+    sys.exit(4)
+out = Path(os.environ["output_path"])
+(out / "statistics.json").write_text(json.dumps({"version": 0.0, "dataset": {"item_count": rows}}))
+(out / "nested").mkdir()
+(out / "nested" / "rows.txt").write_text(str(rows))
+"""
+
+
+def _processing_request(name: str, bucket: str, script: Path) -> dict[str, Any]:
+    """CreateProcessingJob as the SDK's ``Processor(image_uri=..., entrypoint=...)`` sends it."""
+    return {
+        "ProcessingJobName": name,
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30}
+        },
+        "AppSpecification": {"ImageUri": IMAGE, "ContainerEntrypoint": [sys.executable, str(script)]},
+        "RoleArn": "arn:aws:iam::111122223333:role/service-role/ProcessingRole",
+        "ProcessingInputs": [
+            {
+                "InputName": "data",
+                "S3Input": {
+                    "S3Uri": f"{bucket}/{name}/data",
+                    "LocalPath": "/opt/ml/processing/input/data",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                },
+            }
+        ],
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "result",
+                    "S3Output": {
+                        "S3Uri": f"{bucket}/{name}/results",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+        "Environment": {
+            "dataset_source": "/opt/ml/processing/input/data",
+            "output_path": "/opt/ml/processing/output",
+            "output_message_file": "/opt/ml/output/message",
+        },
+    }
+
+
+def _wait_for_job(client: Any, name: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        described = client.describe_processing_job(ProcessingJobName=name)
+        if described["ProcessingJobStatus"] not in ("InProgress", "Stopping"):
+            return described
+        assert time.monotonic() < deadline, described
+        time.sleep(0.2)
+
+
+def test_a_processing_job_of_a_custom_image_runs_with_its_inputs_and_outputs(
+    sagemaker_client: Any, s3_server: str, s3_bucket: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "count_rows.py"
+    script.write_text(PROCESSING_SCRIPT)
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name=os.environ["AWS_DEFAULT_REGION"])
+    bucket = s3_bucket.removeprefix("s3://")
+    s3.put_object(Bucket=bucket, Key="counted/data/a.csv", Body=b"1,2\n3,4\n")
+    s3.put_object(Bucket=bucket, Key="counted/data/part/b.csv", Body=b"5,6\n")
+    client = sagemaker_client()
+    client.create_processing_job(**_processing_request("counted", s3_bucket, script))
+    described = _wait_for_job(client, "counted")
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["AppSpecification"]["ContainerEntrypoint"] == [sys.executable, str(script)]
+    statistics = s3.get_object(Bucket=bucket, Key="counted/results/statistics.json")["Body"].read()
+    assert json.loads(statistics)["dataset"]["item_count"] == 3
+    assert s3.get_object(Bucket=bucket, Key="counted/results/nested/rows.txt")["Body"].read() == b"3"
+
+    s3.put_object(Bucket=bucket, Key="empty/data/none.csv", Body=b"")
+    client.create_processing_job(**_processing_request("empty", s3_bucket, script))
+    failed = _wait_for_job(client, "empty")
+    assert failed["ProcessingJobStatus"] == "Failed"
+    assert failed["FailureReason"] == "AlgorithmError: no rows in the dataset"

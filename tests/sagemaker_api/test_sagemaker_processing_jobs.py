@@ -274,15 +274,18 @@ def test_a_job_over_a_bad_dataset_fails_with_its_reason(
     assert "ExitMessage" not in described
 
 
-def test_an_image_modelwatch_does_not_run_is_refused_naming_it(sagemaker_client: Any, s3_bucket: str) -> None:
-    client = sagemaker_client()
+def test_a_custom_image_with_a_local_path_outside_processing_is_refused_naming_it(
+    sagemaker_client: Any, s3_bucket: str
+) -> None:
+    client = sagemaker_client()  # custom images run: tests/sagemaker_api/test_sagemaker_custom_image.py
     request = _sdk_request("custom", s3_bucket)
     request["AppSpecification"] = {"ImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-own:3"}
+    request["ProcessingInputs"][0]["S3Input"]["LocalPath"] = "/data/input"
     with pytest.raises(ClientError) as caught:
         client.create_processing_job(**request)
     code, message = _error(caught)
     assert code == "ValidationException"
-    assert "my-own:3" in message and "custom containers are not supported yet" in message
+    assert "ProcessingInputs.1.S3Input.LocalPath" in message and "/opt/ml/processing/" in message
     with pytest.raises(ClientError) as missing:
         client.describe_processing_job(ProcessingJobName="custom")
     assert _error(missing)[0] == "ValidationException"

@@ -28,13 +28,14 @@ import logging
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from modelwatch.errors import DataError, EmptyDatasetError, ModelwatchError
 from modelwatch.io.capture import capture_files
-from modelwatch.io.storage import join_uri, read_bytes, write_bytes
+from modelwatch.io.storage import exists, join_uri, list_files, read_bytes, write_bytes
 from modelwatch.jobs import JobOutcome, completion_message
 from modelwatch.jobs.containers.runtime import (
     CONTAINER_ROOT,
@@ -162,6 +163,13 @@ def _launch(job: JobSpec, container: ContainerSpec, root: Path, env: dict[str, s
     )
 
 
+def _wanted(container: ContainerSpec) -> str:
+    """The runtime asked for: the definition's, else the server's; a ``process:`` image runs locally."""
+    if container.image_uri.startswith(PROCESS_IMAGE_PREFIX):  # a Python module, never an engine's image
+        return "process"
+    return container.runtime or get_settings().container_runtime
+
+
 def _run(launch: Launch, wanted: str, output: Path) -> int:
     """Run the container, its stdout and stderr into ``output``; its exit code."""
     runtime = choose_runtime(wanted)
@@ -270,10 +278,7 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     env = contract_environment(job, definition)
     files = _prepare(job, definition, root, env)
     output = work / "container.log"
-    wanted = container.runtime or get_settings().container_runtime
-    if container.image_uri.startswith(PROCESS_IMAGE_PREFIX):  # a Python module, never an engine's image
-        wanted = "process"
-    code = _run(_launch(job, container, root, env), wanted, output)
+    code = _run(_launch(job, container, root, env), _wanted(container), output)
     sys.stderr.write(output.read_text(errors="replace"))
     sys.stderr.flush()
     if code != 0:
@@ -289,6 +294,60 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     return JobOutcome(message, {"violations": len(violations), "capture_files": files}, metrics)
 
 
+def _place_input(uri: str, target: Path) -> int:
+    """Copy the files under prefix ``uri`` (or the one file ``uri``) into ``target``; how many."""
+    files = list_files(uri)
+    if not files and exists(uri):
+        _place(uri, target / _file_name(uri))
+        return 1
+    base = uri.rstrip("/")
+    for file in files:
+        _place(file, target / file[len(base) :].lstrip("/"))
+    return len(files)
+
+
 def run_baseline(job: JobSpec) -> JobOutcome:
-    """Custom containers monitor only; their baselines are the built-in monitors' (or files of one's own)."""
-    raise ModelwatchError("custom containers run monitoring jobs only; baselining uses the built-in monitors")
+    """A processing job of a custom container (``CreateProcessingJob``): its inputs placed at their local
+    paths, the container run, every file of its outputs' local paths copied to their URIs. The result
+    names the ``statistics.json`` / ``constraints.json`` it wrote, if it wrote them."""
+    processing = job.parameters.processing
+    if processing is None:
+        raise ModelwatchError("custom containers run monitoring jobs and processing jobs only")
+    container = processing.container
+    # a baselining job is not given the runner's work folder: the layout lives in a folder of its own
+    with tempfile.TemporaryDirectory(prefix="modelwatch-processing-") as temporary:
+        work = Path(temporary)
+        root = work / "opt-ml"
+        for name in ("processing", "output", "config"):
+            (root / name).mkdir(parents=True, exist_ok=True)
+        for channel in processing.inputs:
+            count = _place_input(channel.uri, _local(root, channel.local_path))
+            log.info("input: %d files of %s at %s", count, channel.uri, channel.local_path)
+        for channel in processing.outputs:
+            _local(root, channel.local_path).mkdir(parents=True, exist_ok=True)
+        output = work / "container.log"
+        launch = Launch(
+            name=f"modelwatch-{job.name}",
+            image=container.image_uri,
+            root=root,
+            environment=dict(processing.environment),
+            entrypoint=container.entrypoint,
+            arguments=list(container.arguments or []),
+            network=container.network_enabled,
+            instance_type=container.instance_type,
+        )
+        code = _run(launch, _wanted(container), output)
+        sys.stderr.write(output.read_text(errors="replace"))
+        sys.stderr.flush()
+        if code != 0:
+            raise ModelwatchError(_failure(root, output, code))
+        counts: dict[str, Any] = {}
+        for channel in processing.outputs:
+            written_folder = _local(root, channel.local_path)
+            _publish(written_folder, channel.uri)
+            for name, key in (("statistics.json", "statistics_uri"), ("constraints.json", "constraints_uri")):
+                if (written_folder / name).is_file() and key not in counts:
+                    counts[key] = join_uri(channel.uri, name)
+        written = root / MESSAGE
+        message = written.read_text().strip() if written.exists() else ""
+    return JobOutcome(message or "Completed: the processing job's container exited with code 0", counts)

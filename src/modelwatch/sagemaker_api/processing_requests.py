@@ -22,7 +22,12 @@ what the image would have been asked to do and maps each local path back to its 
   and writes ``analysis.json`` to the output named ``analysis_result``. A config with ``methods.shap``
   is a ModelExplainability baseline, one with ``pre_training_bias`` / ``post_training_bias`` a ModelBias
   baseline; a CSV dataset has no header row (Clarify's ``headers`` name its columns).
-* Any other image is refused with a ``ValidationException`` naming it.
+* Any other image is a custom container (docs/custom-monitors.md): run as asked by
+  :mod:`modelwatch.jobs.custom` (``ContainerEntrypoint``, ``ContainerArguments``, ``Environment``), each
+  input's files placed at its ``LocalPath`` (under ``/opt/ml/processing/``) and each output's
+  ``LocalPath`` copied to its ``S3Uri`` after a run that exits 0; a ``statistics.json`` /
+  ``constraints.json`` among the outputs is the baselining job's result. The network is on only with a
+  ``NetworkConfig`` whose ``EnableNetworkIsolation`` is false.
 
 Inputs are S3 prefixes (``S3DataType`` ``S3Prefix``; a ``ManifestFile`` is refused), read as folders:
 every file under the prefix, hidden files skipped. ``StoppingCondition.MaxRuntimeInSeconds`` bounds the
@@ -41,11 +46,17 @@ from typing import Any
 
 from modelwatch.errors import ModelwatchError
 from modelwatch.io.storage import join_uri, read_text
-from modelwatch.jobs.definitions import BaselineParameters, MonitoringType
+from modelwatch.jobs.definitions import BaselineParameters, MonitoringType, ProcessingContainerJob
 from modelwatch.sagemaker_api.errors import ValidationError
 from modelwatch.sagemaker_api.reader import Reader, read_tags
 from modelwatch.sagemaker_api.service_errors import Members, service_errors, validation_message
-from modelwatch.sagemaker_api.shapes import ANALYZER_REPOSITORY, CLARIFY_REPOSITORY, repository
+from modelwatch.sagemaker_api.shapes import (
+    ANALYZER_REPOSITORY,
+    CLARIFY_REPOSITORY,
+    container_command,
+    network_enabled,
+    repository,
+)
 from modelwatch.service.schemas import BaselineDatasetFormatSpec, BaselineJobSpec
 
 __all__ = ["CLARIFY_CONFIG_FILE", "ProcessingRequest", "read_processing_request"]
@@ -53,6 +64,7 @@ __all__ = ["CLARIFY_CONFIG_FILE", "ProcessingRequest", "read_processing_request"
 CLARIFY_CONFIG_FILE = "analysis_config.json"
 CLARIFY_CONFIG_PATH = "/opt/ml/processing/input/config"
 CLARIFY_DATA_PATH = "/opt/ml/processing/input/data"
+PROCESSING_ROOT = "/opt/ml/processing/"
 MAX_ENVIRONMENT = 50
 
 
@@ -110,15 +122,57 @@ def read_processing_request(body: dict[str, Any]) -> ProcessingRequest:
     elif kind == CLARIFY_REPOSITORY:
         spec = _clarify_job(name, inputs, outputs, members)
     else:
-        raise ValidationError(
-            validation_message(
-                "AppSpecification.ImageUri",
-                f"image {image!r} is not supported: modelwatch runs the {ANALYZER_REPOSITORY} and "
-                f"{CLARIFY_REPOSITORY} images (any region or account); custom containers are not "
-                "supported yet",
-            )
-        )
+        spec = _custom_job(reader, name, image, environment, inputs, outputs, members)
     return ProcessingRequest(name, spec, members, tags)
+
+
+def _custom_job(
+    reader: Reader,
+    name: str,
+    image: str,
+    environment: dict[str, str],
+    inputs: list[_Channel],
+    outputs: list[_Channel],
+    members: Members,
+) -> BaselineJobSpec:
+    """A custom container's processing job: run as asked (:mod:`modelwatch.jobs.custom`)."""
+    app = reader.must_child("AppSpecification")
+    container: dict[str, Any] = {
+        "image_uri": image,
+        "instance_type": reader.must_child("ProcessingResources")
+        .must_child("ClusterConfig")
+        .optional("InstanceType", str),
+    }
+    container |= container_command(app, max_arguments=256)
+    container["network_enabled"] = network_enabled(reader.child("NetworkConfig"))
+    for channel in (*inputs, *outputs):
+        if not channel.local.startswith(PROCESSING_ROOT):
+            raise ValidationError(
+                validation_message(
+                    channel.member.removesuffix("S3Uri") + "LocalPath",
+                    f"Member must be a path under {PROCESSING_ROOT}",
+                )
+            )
+    members.add("parameters.processing", "AppSpecification")
+    if not inputs and not outputs:
+        raise ValidationError(
+            validation_message("ProcessingInputs", "a custom container's job needs an input or an output")
+        )
+    with service_errors(members):
+        processing = ProcessingContainerJob.model_validate(
+            {
+                "container": container,
+                "environment": environment,
+                "inputs": [{"local_path": c.local, "uri": c.uri} for c in inputs],
+                "outputs": [{"local_path": c.local, "uri": c.uri} for c in outputs],
+            }
+        )
+        return BaselineJobSpec(
+            name=name,
+            dataset_uri=(inputs or outputs)[0].uri,
+            output_uri=outputs[0].uri if outputs else None,
+            parameters=BaselineParameters(processing=processing),
+        )
 
 
 def _check_resources(resources: Reader) -> None:

@@ -40,9 +40,11 @@ __all__ = [
     "CLARIFY_REPOSITORY",
     "Reader",
     "TranslatedDefinition",
+    "container_command",
     "image_uri",
     "inline_job_definition",
     "inline_shape",
+    "network_enabled",
     "read_tags",
     "repository",
     "typed_job_definition",
@@ -97,9 +99,18 @@ def _container(
     if repository(image) == _REPOSITORIES[kind]:
         return
     container: dict[str, Any] = {"image_uri": image, "instance_type": cluster.optional("InstanceType", str)}
+    container |= container_command(app, max_arguments=50)
+    container["network_enabled"] = network_enabled(network)
+    fields["container"] = container
+
+
+def container_command(app: Reader, *, max_arguments: int) -> dict[str, list[str]]:
+    """``entrypoint`` and ``arguments`` of a custom container from ``ContainerEntrypoint`` (≤ 100) and
+    ``ContainerArguments`` (≤ ``max_arguments``): lists of strings of 1–256 characters."""
+    found: dict[str, list[str]] = {}
     for field, member, limit in (
         ("entrypoint", "ContainerEntrypoint", 100),
-        ("arguments", "ContainerArguments", 50),
+        ("arguments", "ContainerArguments", max_arguments),
     ):
         values = app.optional(member, list)
         if values is None:
@@ -113,10 +124,14 @@ def _container(
                     f"Member must be a list of 1 to {limit} strings of 1 to 256 characters",
                 )
             )
-        container[field] = values
-    isolated = network.optional("EnableNetworkIsolation", bool) if network else None
-    container["network_enabled"] = network is not None and isolated is False
-    fields["container"] = container
+        found[field] = values
+    return found
+
+
+def network_enabled(network: Reader | None) -> bool:
+    """modelwatch's rule: a custom container has the network only with a ``NetworkConfig`` whose
+    ``EnableNetworkIsolation`` is false."""
+    return network is not None and network.optional("EnableNetworkIsolation", bool) is False
 
 
 def _check_role(body: Reader) -> None:

@@ -83,6 +83,8 @@ def start_baseline_job(session: Session, spec: BaselineJobSpec) -> BaselineJobVi
 def _check_parameters(spec: BaselineJobSpec) -> None:
     """What each monitoring type's baseline needs besides the dataset; errors name the field."""
     given = spec.parameters or BaselineParameters()
+    if given.processing is not None:  # a custom container's processing job: the container checks its input
+        return
     kind = spec.monitoring_type
     csv = spec.dataset_format.csv if spec.dataset_format else None
     if kind != MonitoringType.DATA_QUALITY and csv is not None and csv.output_columns_position is not None:
