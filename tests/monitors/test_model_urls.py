@@ -5,16 +5,19 @@ predictor objects written by the SageMaker SDK's own ``ModelConfig`` reach a rea
 
 from __future__ import annotations
 
+import json
 import threading
 import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
 from modelwatch.errors import ConfigurationError, ValidationError
+from modelwatch.jobs.model_explainability import explain_dataset
 from modelwatch.monitors.predictor import HttpPredictor, LocalPredictor, PredictorConfig
 from modelwatch.settings import Settings, get_settings
 
@@ -202,3 +205,36 @@ def test_the_sdks_model_config_reaches_the_mapped_model(
         assert isinstance(http, HttpPredictor)
         np.testing.assert_array_equal(http(rows), rows @ WEIGHTS)
     assert ModelHandler.seen == [("/invocations/credit", target_model)]
+
+
+def test_an_explainability_baseline_of_a_headerless_csv_reaches_the_model_by_name(
+    model_server: str, model_urls: Any, tmp_path: Path
+) -> None:
+    """What a Clarify processing job from the SDK runs: a CSV without a header row whose columns Clarify's
+    ``headers`` name (the label among them), and a predictor that names only the model."""
+    rows = [[0, 40.0, 1.5, 2.0], [1, 25.0, 0.5, -1.0], [1, 61.0, 3.0, 0.25], [0, 33.0, 1.0, 1.0]]
+    (tmp_path / "data.csv").write_text("".join(",".join(str(v) for v in row) + "\n" for row in rows))
+    config = {
+        "version": "1.0",
+        "dataset_type": "text/csv",
+        "headers": ["defaulted", *FEATURES],
+        "label": "defaulted",
+        "methods": {"shap": {"baseline": [[40.0, 1.0, 1.0]], "num_samples": 16, "agg_method": "mean_abs"}},
+        "predictor": ModelConfig(
+            model_name="credit-model", instance_count=1, instance_type="ml.m5.xlarge", content_type="text/csv"
+        ).get_predictor_config(),
+    }
+    (tmp_path / "analysis_config.json").write_text(json.dumps(config))
+    model_urls(f"credit-model={model_server}/invocations")
+    result = explain_dataset(
+        str(tmp_path / "data.csv"),
+        str(tmp_path / "out"),
+        str(tmp_path / "analysis_config.json"),
+        dataset_format="csv",
+        header=False,
+    )
+    shap = result.analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+    assert list(shap) == list(FEATURES)
+    # a linear model and one baseline row: SHAP value = weight x (value - baseline value), exactly
+    distances = np.abs(np.array([row[1:] for row in rows]) - np.array([40.0, 1.0, 1.0])).mean(axis=0)
+    np.testing.assert_allclose([shap[name] for name in FEATURES], np.abs(WEIGHTS) * distances, rtol=1e-6)
