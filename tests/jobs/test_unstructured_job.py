@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,14 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from modelwatch.client import Client
 from modelwatch.jobs.definitions import JobDefinition, MonitoringType
 from modelwatch.jobs.registry import job_module
 from modelwatch.jobs.spec import JobKind, JobSpec
 from modelwatch.jobs.unstructured import EMBEDDING_CHECK
 from modelwatch.monitors.images import encode_png
+from modelwatch.service.layout import capture_root
+from modelwatch.service.schemas import BaselineJobSpec, EndpointSpec, ScheduleSpec
 
 WINDOW = ("2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z")
 
@@ -37,22 +42,27 @@ def _texts() -> list[tuple[str, str]]:
     return [(name, text) for text, name in found.items()]
 
 
-def _capture(root: Path, endpoint: str, payloads: list[dict[str, str]]) -> str:
-    folder = root / "capture" / endpoint / "AllTraffic" / "2024" / "05" / "01" / "10"
-    folder.mkdir(parents=True)
+def _capture_at(capture_root: Path, endpoint: str, hour: datetime, payloads: list[dict[str, str]]) -> None:
+    """One capture file of ``payloads`` (request payloads) inside ``hour``."""
+    folder = capture_root / endpoint / "AllTraffic" / f"{hour:%Y/%m/%d/%H}"
+    folder.mkdir(parents=True, exist_ok=True)
     lines = [
         json.dumps(
             {
                 "captureData": {
                     "endpointInput": {"observedContentType": "application/json", "mode": "INPUT", **p}
                 },
-                "eventMetadata": {"eventId": str(i), "inferenceTime": f"2024-05-01T10:{i % 60:02d}:00Z"},
+                "eventMetadata": {"eventId": str(i), "inferenceTime": f"{hour:%Y-%m-%dT%H}:{i % 60:02d}:00Z"},
                 "eventVersion": "0",
             }
         )
         for i, p in enumerate(payloads)
     ]
     (folder / "00-00-000-records.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def _capture(root: Path, endpoint: str, payloads: list[dict[str, str]]) -> str:
+    _capture_at(root / "capture", endpoint, datetime(2024, 5, 1, 10, tzinfo=UTC), payloads)
     return str(root / "capture")
 
 
@@ -195,3 +205,56 @@ def test_shifted_embeddings_are_flagged(tmp_path: Path) -> None:
     _, violations = _run(tmp_path, MonitoringType.EMBEDDING_DRIFT, baseline, shifted)
     assert _checks(violations) == {EMBEDDING_CHECK}
     assert violations[0]["feature_name"] == "embedding" and "mmd" in violations[0]["description"]
+
+
+def test_a_text_schedule_runs_through_the_rest_api_and_raises_its_alert(
+    server: str, tmp_path: Path, texts: dict[str, list[str]]
+) -> None:
+    dataset = tmp_path / "docs.jsonl"
+    dataset.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts["baseline"]))
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    _capture_at(Path(capture_root()), "docs", hour, [_json_payload({"text": t}) for t in texts["topic"]])
+    with Client(server) as client:
+        client.create_endpoint(EndpointSpec(name="docs"))
+        client.start_baseline_job(
+            BaselineJobSpec(
+                name="docs-base", monitoring_type=MonitoringType.TEXT_QUALITY, dataset_uri=str(dataset)
+            )
+        )
+        deadline = time.monotonic() + 120
+        job = client.describe_baseline_job("docs-base")
+        while job.status not in {"Completed", "Failed", "Stopped"}:
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+            job = client.describe_baseline_job("docs-base")
+        assert job.status == "Completed", job.failure_reason
+        assert job.statistics_uri and job.constraints_uri
+        definition = {
+            "endpoint_input": {"endpoint_name": "docs"},
+            "baseline_statistics_uri": job.statistics_uri,
+            "baseline_constraints_uri": job.constraints_uri,
+            "environment": {"MODELWATCH_PERMUTATIONS": "199"},
+        }
+        client.create_schedule(
+            ScheduleSpec.model_validate(
+                {
+                    "name": "docs-hourly",
+                    "monitoring_type": "TextQuality",
+                    "schedule_expression": "cron(0 * ? * * *)",
+                    "definition": definition,
+                }
+            )
+        )
+        execution = client.run_now("docs-hourly", hour, hour + timedelta(hours=1))
+        while execution.status not in {"Completed", "CompletedWithViolations", "Failed", "Stopped"}:
+            assert time.monotonic() < deadline, execution
+            time.sleep(0.1)
+            execution = client.execution(execution.id)
+        assert execution.status == "CompletedWithViolations", execution.failure_reason
+        assert execution.monitoring_type == "TextQuality"
+        violations = json.loads(client.execution_file(execution.id, "constraint_violations.json"))[
+            "violations"
+        ]
+        assert EMBEDDING_CHECK in _checks(violations)
+        assert {"embedding_mmd_p_value", "embedding_domain_auc"} <= set(client.metric_names("docs-hourly"))
+        assert client.describe_alert("docs-hourly").alert_status == "InAlert"
