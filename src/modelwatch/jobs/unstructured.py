@@ -5,7 +5,10 @@ line's ``text`` / ``image`` / ``embedding`` field (a text line that is not a JSO
 itself); in a capture it is the request's payload (``captureData.endpointInput``, BASE64 decoded when so
 encoded): the same field of a JSON object, a bare JSON list for an embedding, else the payload itself
 (the text, or the image's bytes). A definition's ``environment`` may name another field
-(``MODELWATCH_RECORD_FIELD``) and the number of permutations (``MODELWATCH_PERMUTATIONS``, default 500).
+(``MODELWATCH_RECORD_FIELD``), the number of permutations (``MODELWATCH_PERMUTATIONS``, default 500)
+and the user's embedder (``MODELWATCH_EMBEDDER``: ``module:function``, called with a list of texts or
+of decoded images as ``height × width × channels`` uint8 arrays; it embeds the up to 5,000 baseline
+records kept in ``reference_records.jsonl`` and the window's).
 
 * **baseline**: descriptors per record (texts, images; see :mod:`modelwatch.monitors.text` and
   :mod:`modelwatch.monitors.images`; an embedding's descriptor is its Euclidean ``norm``) profiled into
@@ -45,7 +48,14 @@ from modelwatch.jobs.definitions import MonitoringType
 from modelwatch.jobs.inputs import parse_time
 from modelwatch.jobs.spec import JobSpec
 from modelwatch.monitors.data_quality import check_batches, data_quality_metrics, read_baseline
-from modelwatch.monitors.embeddings import BadRecords, fit_split, vectors_from_values
+from modelwatch.monitors.embeddings import (
+    BadRecords,
+    Embedder,
+    embed,
+    fit_split,
+    load_embedder,
+    vectors_from_values,
+)
 from modelwatch.monitors.images import ImageEmbedder, decode_images, describe_images
 from modelwatch.monitors.text import TextEmbedder, Vocabulary, describe_texts, usable_texts
 
@@ -63,6 +73,8 @@ EMBEDDER_FILE = "embedder.npz"
 REFERENCE_FILE = "embeddings.npy"
 VOCABULARY_FILE = "vocabulary.json"
 META_FILE = "unstructured.json"
+RECORDS_FILE = "reference_records.jsonl"
+MAX_KEPT_RECORDS = 5000
 DRIFT_FILE = "embedding_drift.json"
 
 
@@ -200,6 +212,10 @@ def run_baseline(job: JobSpec) -> JobOutcome:
         "bad_records": bad.to_dict(),
     }
     write_text(join_uri(job.output_uri, META_FILE), jackson.dumps(meta))
+    if kind != MonitoringType.EMBEDDING_DRIFT:  # for a user's embedder at check time: it embeds these
+        kept = np.random.default_rng(0).permutation(len(records))[:MAX_KEPT_RECORDS]
+        lines = "".join(json.dumps(records[i]) + "\n" for i in sorted(kept))
+        write_text(join_uri(job.output_uri, RECORDS_FILE), lines)
     return JobOutcome("Completed: Job completed successfully.", counts | {"bad_records": bad.total})
 
 
@@ -222,6 +238,12 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     except ValueError:
         raise ValidationError("must be an integer", field="environment.MODELWATCH_PERMUTATIONS") from None
     folder = _baseline_folder(job)
+    hook = _setting(job, "MODELWATCH_EMBEDDER", "")
+    if hook and kind == MonitoringType.EMBEDDING_DRIFT:
+        raise ValidationError(
+            "an EmbeddingDrift monitor takes the vectors of its records, not an embedder",
+            field="environment.MODELWATCH_EMBEDDER",
+        )
     records = _window_records(job, kind, field)
     if not records:
         raise EmptyDatasetError(f"no capture records of {job.endpoint_name!r} in the window")
@@ -247,6 +269,8 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     metrics.extend(data_quality_metrics(result))
     if kind == MonitoringType.EMBEDDING_DRIFT:
         window = np.asarray(usable).reshape(len(usable), int(reference.shape[1]))
+    elif hook:
+        reference, window = _user_embeddings(load_embedder(hook), kind, folder, vocabulary, usable, bad)
     else:
         loader = TextEmbedder if kind == MonitoringType.TEXT_QUALITY else ImageEmbedder
         embedder = loader.load(io.BytesIO(read_bytes(join_uri(folder, EMBEDDER_FILE))))
@@ -280,6 +304,25 @@ def run_monitoring(job: JobSpec, work: Path) -> JobOutcome:
     counts = {"records": len(records), "violations": len(violations), "bad_records": bad.total}
     counts |= {f"bad_records_{k}": n for k, n in bad.counts.items()}
     return JobOutcome(completion_message(len(violations)), counts, metrics)
+
+
+def _user_embeddings(
+    embedder: Embedder,
+    kind: MonitoringType,
+    folder: str,
+    vocabulary: Vocabulary | None,
+    usable: list[Any],
+    bad: BadRecords,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The user's ``embedder`` applied to the baseline's kept records and to the window's usable ones."""
+    lines = read_text(join_uri(folder, RECORDS_FILE)).splitlines()
+    _, reference_records = _describe(kind, [json.loads(line) for line in lines], BadRecords(), vocabulary)
+    reference = embed(embedder, reference_records, dimension=None, bad=BadRecords())
+    if len(reference) < 2:
+        raise DataError(
+            f"the embedder gave fewer than 2 usable vectors for the baseline's records in {folder}"
+        )
+    return reference, embed(embedder, usable, dimension=int(reference.shape[1]), bad=bad)
 
 
 def _drift_metrics(drift: EmbeddingDrift) -> list[dict[str, Any]]:
