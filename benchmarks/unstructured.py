@@ -10,7 +10,10 @@ Each figure is wall time in this process (numpy/BLAS threads as the machine give
   replacement (seeded) to 10,000 per side; baseline = vocabulary + TF-IDF/SVD embedder fitted on one half
   and the other half embedded; window = descriptors + embedding + all three tests (500 permutations);
 - **images**: scikit-learn's ``load_digits`` drawn with replacement to 10,000 per side, each encoded as
-  BASE64 PNG as a capture holds it; window = decoding + descriptors + embedding + all three tests.
+  BASE64 PNG as a capture holds it; window = decoding + descriptors + embedding + all three tests;
+- **job**: the TextQuality job end to end (``jobs.unstructured``): the baseline job on 10,000 JSON Lines
+  records, then the monitoring job reading 10,000 capture records, profiling their descriptors and
+  checking them, embedding and testing.
 
 Target: a 10,000-record window analysed in under 60 s including embedding. Run:
 ``python benchmarks/unstructured.py [--records 10000] [--permutations 500]``.
@@ -114,6 +117,75 @@ def bench_images(records: int, permutations: int) -> None:
     print(f"  drifted {drift.drifted}, MMD p {drift.mmd.p_value:.3g}, AUC {drift.classifier.auc:.3f}")
 
 
+def bench_job(records: int, permutations: int) -> None:
+    """The TextQuality job end to end: baseline job, then a monitoring job over a capture file."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from modelwatch.jobs.definitions import JobDefinition, MonitoringType
+    from modelwatch.jobs.spec import JobKind, JobSpec
+    from modelwatch.jobs.unstructured import run_baseline, run_monitoring
+
+    sentences = _sentences()
+    rng = np.random.default_rng(3)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        dataset = root / "baseline.jsonl"
+        dataset.write_text(
+            "".join(
+                json.dumps({"text": sentences[i]}) + "\n" for i in rng.integers(0, len(sentences), records)
+            )
+        )
+        hour_folder = root / "capture" / "docs" / "AllTraffic" / "2024" / "05" / "01" / "10"
+        hour_folder.mkdir(parents=True)
+        lines = []
+        for n, i in enumerate(rng.integers(0, len(sentences), records)):
+            payload = {"data": json.dumps({"text": sentences[i]}), "encoding": "JSON", "mode": "INPUT"}
+            metadata = {"eventId": str(n), "inferenceTime": f"2024-05-01T10:{n % 60:02d}:00Z"}
+            lines.append(json.dumps({"captureData": {"endpointInput": payload}, "eventMetadata": metadata}))
+        (hour_folder / "00-00-000-x.jsonl").write_text("\n".join(lines) + "\n")
+        print(f"TextQuality job: {records} baseline records, a window of {records} capture records")
+        kind = MonitoringType.TEXT_QUALITY
+        out = root / "baseline-out"
+        _timed(
+            "baseline job",
+            lambda: run_baseline(
+                JobSpec(
+                    kind=JobKind.BASELINE,
+                    name="b",
+                    output_uri=str(out),
+                    monitoring_type=kind,
+                    dataset_uri=str(dataset),
+                )
+            ),
+        )
+        definition = JobDefinition.model_validate(
+            {
+                "endpoint_input": {"endpoint_name": "docs"},
+                "baseline_statistics_uri": str(out / "statistics.json"),
+                "baseline_constraints_uri": str(out / "constraints.json"),
+                "environment": {"MODELWATCH_PERMUTATIONS": str(permutations)},
+            }
+        )
+        spec = JobSpec(
+            kind=JobKind.MONITORING,
+            name="s",
+            output_uri=str(root / "monitoring"),
+            monitoring_type=kind,
+            definition=definition,
+            endpoint_name="docs",
+            variants=["AllTraffic"],
+            capture_uri=str(root / "capture"),
+            window_start="2024-05-01T10:00:00Z",
+            window_end="2024-05-01T11:00:00Z",
+        )
+        outcome = _timed(
+            "monitoring job (read, describe, profile, embed, test)", lambda: run_monitoring(spec, root)
+        )
+        print(f"  {outcome.message}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
@@ -122,6 +194,7 @@ def main() -> None:
     bench_mmd(args.records, args.permutations)
     bench_text(args.records, args.permutations)
     bench_images(args.records, args.permutations)
+    bench_job(args.records, args.permutations)
 
 
 if __name__ == "__main__":
