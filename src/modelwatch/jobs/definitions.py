@@ -167,6 +167,8 @@ class BiasDriftSettings(FrozenModel):
 
 
 ContainerRuntimeName = Literal["process", "docker", "podman", "auto"]
+CommandPart = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
+"""An item of a container's entrypoint or arguments (a command line cannot hold a NUL)."""
 
 
 class ContainerSpec(FrozenModel):
@@ -176,16 +178,22 @@ class ContainerSpec(FrozenModel):
     image_uri: str = Field(
         min_length=1,
         max_length=255,
+        pattern=r"^[^\x00-\x1f]+$",
         description="The image; ``process:package.module`` runs ``python -m package.module`` locally.",
     )
-    entrypoint: list[str] | None = Field(default=None, max_length=100, description="Replaces the image's.")
-    arguments: list[str] | None = Field(default=None, max_length=50)
+    entrypoint: list[CommandPart] | None = Field(
+        default=None, min_length=1, max_length=100, description="Replaces the image's."
+    )
+    arguments: list[CommandPart] | None = Field(default=None, min_length=1, max_length=256)
     runtime: ContainerRuntimeName | None = Field(
         default=None, description="process, docker, podman or auto; default: the server's setting."
     )
     network_enabled: bool = Field(default=False, description="docker/podman: network off unless True.")
     instance_type: str | None = Field(
-        default=None, max_length=64, description="docker/podman: --cpus and --memory from this type."
+        default=None,
+        max_length=64,
+        pattern=r"^[^\x00-\x1f]+$",
+        description="docker/podman: --cpus and --memory from this type.",
     )
 
 
