@@ -109,3 +109,17 @@ def test_embedding_drift_verdict_and_dictionary() -> None:
     assert as_dict["components"]["min_adjusted_p_value"] == drifted.components.min_adjusted_p_value
     with pytest.raises(ValidationError, match="alpha"):
         embedding_drift(baseline, baseline, alpha=1.5)
+
+
+def test_the_mmd_sees_at_most_mmd_records_rows_per_side() -> None:
+    rng = np.random.default_rng(8)
+    baseline, window = rng.normal(size=(300, 3)), rng.normal(size=(250, 3))
+    capped = embedding_drift(baseline, window, permutations=49, mmd_records=100)
+    rows = np.random.default_rng(0)
+    expected = mmd_test(
+        baseline[rows.choice(300, 100, replace=False)],
+        window[rows.choice(250, 100, replace=False)],
+        permutations=49,
+    )
+    assert capped.mmd.statistic == pytest.approx(expected.statistic)
+    assert capped.mmd.p_value == expected.p_value
