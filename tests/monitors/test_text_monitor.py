@@ -139,3 +139,17 @@ def test_fit_split_is_disjoint_and_seeded() -> None:
     fit_rows, reference = fit_split(11, seed=3)
     assert sorted([*fit_rows, *reference]) == list(range(11)) and len(fit_rows) == 5
     assert np.array_equal(fit_split(11, seed=3)[0], fit_rows)
+
+
+def test_bad_records_merge_adds_counts_and_keeps_the_first_example() -> None:
+    first, second = BadRecords(), BadRecords()
+    first.add("empty_text", "record 0: empty text")
+    second.add("empty_text", "record 9: empty text")
+    second.add("not_text", "record 3: int")
+    merged = first.merge(second)
+    assert merged.to_dict() == {
+        "total": 3,
+        "by_kind": {"empty_text": 2, "not_text": 1},
+        "examples": {"empty_text": "record 0: empty text", "not_text": "record 3: int"},
+    }
+    assert BadRecords().merge(first).to_dict() == first.to_dict()
