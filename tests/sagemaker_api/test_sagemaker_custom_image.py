@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,11 @@ from modelwatch.jobs.definitions import JobDefinition
 from modelwatch.service.db import Database
 from modelwatch.service.job_definitions import get_job_definition
 from modelwatch.service.layout import capture_root
+
+with warnings.catch_warnings():  # SDK v2 warns at import that v3 exists; users of sagemaker<3 see it too
+    warnings.filterwarnings("ignore", message="You are using the SageMaker Python SDK v2")
+    import sagemaker
+    from sagemaker.model_monitor import CronExpressionGenerator, ModelMonitor, MonitoringOutput
 
 SCRIPT = Path(__file__).parents[1] / "jobs" / "custom_monitor_script.py"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-monitor:1"
@@ -239,3 +245,40 @@ def test_a_processing_job_of_a_custom_image_runs_with_its_inputs_and_outputs(
     failed = _wait_for_job(client, "empty")
     assert failed["ProcessingJobStatus"] == "Failed"
     assert failed["FailureReason"] == "AlgorithmError: no rows in the dataset"
+
+
+@pytest.mark.filterwarnings("ignore::sagemaker.deprecations.SageMakerV2DeprecationWarning")
+def test_the_sdks_own_model_monitor_with_an_image_of_ones_own_runs_it(
+    sagemaker_client: Any, s3_bucket: str
+) -> None:
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    write_capture(Path(capture_root()), "churn", hour, credit_rows(count=100))
+    client = sagemaker_client()
+    session = sagemaker.Session(
+        boto_session=boto3.Session(region_name="eu-west-1"),
+        sagemaker_client=client,
+        default_bucket=s3_bucket.removeprefix("s3://"),
+    )
+    monitor = ModelMonitor(
+        role="arn:aws:iam::111122223333:role/service-role/ModelMonitorRole",
+        image_uri=IMAGE,
+        instance_count=1,
+        instance_type="ml.m5.xlarge",
+        entrypoint=[sys.executable, str(SCRIPT)],
+        env={"max_positive_share": "0.01"},
+        max_runtime_in_seconds=600,
+        sagemaker_session=session,
+    )
+    monitor.create_monitoring_schedule(
+        endpoint_input="churn",
+        output=MonitoringOutput(source="/opt/ml/processing/output", destination=f"{s3_bucket}/custom"),
+        monitor_schedule_name="sdk-custom",
+        schedule_cron_expression=CronExpressionGenerator.now(),
+        data_analysis_start_time="-PT2H",
+        data_analysis_end_time="PT0H",
+    )
+    summary = _wait_for_final(client, "sdk-custom")
+    assert summary["MonitoringExecutionStatus"] == "CompletedWithViolations", summary.get("FailureReason")
+    [execution] = monitor.list_executions()
+    violations = execution.constraint_violations().body_dict["violations"]  # read back from S3 by the SDK
+    assert [v["constraint_check_type"] for v in violations] == ["positive_share_check"]

@@ -192,7 +192,7 @@ def _run(launch: Launch, wanted: str, output: Path) -> int:
                 return subprocess.run(
                     argv, env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
                 ).returncode
-            except OSError as error:
+            except (OSError, ValueError) as error:  # not found, not executable, a NUL in the environment
                 raise ModelwatchError(f"AlgorithmError: cannot start {argv[0]!r}: {error}") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
