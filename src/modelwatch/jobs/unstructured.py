@@ -109,7 +109,10 @@ def _dataset_records(uri: str, kind: MonitoringType, field: str) -> list[Any]:
 
 
 def _capture_value(record: dict[str, Any], kind: MonitoringType, field: str) -> Any:
-    payload = record.get("captureData", {}).get("endpointInput", {})
+    capture = record.get("captureData")
+    payload = capture.get("endpointInput") if isinstance(capture, dict) else None
+    if not isinstance(payload, dict):
+        return None
     data = payload.get("data")
     if not isinstance(data, str):
         return None
