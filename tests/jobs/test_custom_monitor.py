@@ -359,3 +359,33 @@ def test_the_docker_runtime_runs_the_engine_with_the_contract_and_passes_on_its_
     assert capture.startswith(f"input/endpoint/churn/AllTraffic/{hour:%Y/%m/%d/%H}/") and capture.endswith(
         ".jsonl"
     )
+
+
+def test_the_cli_flags_make_a_custom_schedule(server: str, hour: datetime) -> None:
+    with Client(server) as client:
+        client.create_endpoint(EndpointSpec(name="churn"))
+    runner = CliRunner()
+    flags = [
+        "--name",
+        "flagged",
+        "--endpoint",
+        "churn",
+        "--image-uri",
+        "my-monitor:1",
+        "--runtime",
+        "process",
+    ]
+    command = ["--entrypoint", sys.executable, "--entrypoint", str(SCRIPT), "--json", "--url", server]
+    created = runner.invoke(app, ["schedules", "create", *flags, *command])
+    assert created.exit_code == 0, created.output
+    container = json.loads(created.stdout)["definition"]["container"]
+    assert (container["entrypoint"], container["runtime"]) == ([sys.executable, str(SCRIPT)], "process")
+    window = ["--start", hour.isoformat(), "--end", (hour + timedelta(hours=1)).isoformat()]
+    ran = runner.invoke(app, ["schedules", "run", "flagged", *window, "--wait", "--json", "--url", server])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["status"] == "Completed"  # no max_positive_share: no violation
+
+    orphan = runner.invoke(
+        app, ["schedules", "create", "--name", "x", "--endpoint", "churn", "--runtime", "docker"]
+    )
+    assert orphan.exit_code != 0 and "--image-uri" in orphan.output

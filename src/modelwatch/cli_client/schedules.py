@@ -138,6 +138,22 @@ def schedules_create(
     config: Annotated[
         str | None, typer.Option("--config", help="ModelBias/ModelExplainability: analysis_config.json.")
     ] = None,
+    image_uri: Annotated[
+        str | None,
+        typer.Option("--image-uri", help="A custom monitoring container's image (docs/custom-monitors.md)."),
+    ] = None,
+    entrypoint: Annotated[
+        list[str] | None,
+        typer.Option("--entrypoint", help="Custom container: an entrypoint item (repeat for each)."),
+    ] = None,
+    container_args: Annotated[
+        list[str] | None,
+        typer.Option("--container-arg", help="Custom container: an argument (repeat for each)."),
+    ] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option("--runtime", help="Custom container: process, docker, podman or auto (server default)."),
+    ] = None,
     url: UrlOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -153,7 +169,18 @@ def schedules_create(
     Model quality: modelwatch schedules create --name churn-quality --endpoint churn --type ModelQuality
     --problem-type BinaryClassification --inference-attribute 0 --probability-attribute 1
     --start-offset -P3D --end-offset -P1D --baseline-constraints quality/constraints.json
+
+    Custom container: modelwatch schedules create --name churn-custom --endpoint churn
+    --image-uri my-monitor:1 --runtime process --entrypoint python3 --entrypoint monitor.py
     """
+    container = {
+        "image_uri": image_uri,
+        "entrypoint": entrypoint or None,
+        "arguments": container_args or None,
+        "runtime": runtime,
+    }
+    if image_uri is None and any(v is not None for v in container.values()):
+        raise c.usage("--entrypoint, --container-arg and --runtime need --image-uri", "--image-uri")
     typed = {
         "problem_type": problem_type,
         "ground_truth_uri": c.absolute(ground_truth_uri),
@@ -166,7 +193,7 @@ def schedules_create(
     }
     if file is not None:
         flags = (name, endpoint, cron, statistics, constraints, preprocessor, postprocessor, max_runtime)
-        given = (*flags, start_offset, end_offset, *typed.values(), *attributes.values())
+        given = (*flags, start_offset, end_offset, *typed.values(), *attributes.values(), image_uri)
         if any(flag is not None for flag in given):
             raise c.usage("give either --file or the flags, not both", "--file")
         spec = c.read_spec(ScheduleSpec, file)
@@ -179,6 +206,8 @@ def schedules_create(
             **_definition_changes(statistics, constraints, preprocessor, postprocessor, max_runtime),
             **{k: v for k, v in typed.items() if v is not None},
         }
+        if image_uri is not None:
+            definition["container"] = {k: v for k, v in container.items() if v is not None}
         expression = cron or DEFAULT_CRON
         spec = c.validated(
             ScheduleSpec,
