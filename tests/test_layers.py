@@ -20,6 +20,7 @@ LAYERS: dict[str, float] = {
     "settings": 1,
     "lazy": 1,
     "terminal": 1,
+    "cli_options": 1,  # command-line options that several commands declare alike
     "extras": 1,
     "io": 2,
     "examples": 2,

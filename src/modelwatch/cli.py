@@ -21,6 +21,12 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from modelwatch import __version__
+from modelwatch.cli_options import (
+    GroundTruthAttributeOption,
+    InferenceAttributeOption,
+    ProbabilityAttributeOption,
+    ProbabilityThresholdOption,
+)
 from modelwatch.errors import ModelwatchError
 from modelwatch.extras import install_hint
 from modelwatch.io.dataset_format import DatasetFormat
@@ -229,10 +235,6 @@ class ProblemTypeOption(StrEnum):
     REGRESSION = "Regression"
 
 
-def _attribute(name: str, what: str) -> object:
-    return typer.Option(f"--{name.replace('_', '-')}", help=f"Model quality: {what}.", show_default=False)
-
-
 @app.command()
 def baseline(
     dataset: DatasetOption,
@@ -253,18 +255,10 @@ def baseline(
         ProblemTypeOption | None,
         typer.Option("--problem-type", help="Model quality: the model's problem type.", show_default=False),
     ] = None,
-    inference_attribute: Annotated[
-        str | None, _attribute("inference_attribute", "column of the predicted label or value")
-    ] = None,
-    probability_attribute: Annotated[
-        str | None, _attribute("probability_attribute", "column of the predicted probability")
-    ] = None,
-    probability_threshold_attribute: Annotated[
-        float | None, _attribute("probability_threshold_attribute", "probability cut-off (default 0.5)")
-    ] = None,
-    ground_truth_attribute: Annotated[
-        str | None, _attribute("ground_truth_attribute", "column of the true label or value")
-    ] = None,
+    inference_attribute: InferenceAttributeOption = None,
+    probability_attribute: ProbabilityAttributeOption = None,
+    probability_threshold_attribute: ProbabilityThresholdOption = None,
+    ground_truth_attribute: GroundTruthAttributeOption = None,
     config: Annotated[
         str | None,
         typer.Option(

@@ -19,6 +19,12 @@ import typer
 from rich.text import Text
 
 from modelwatch.check_steps.lifecycle import CheckStatus, CheckStepOutcome, CheckType, Dataset, StepOptions
+from modelwatch.cli_options import (
+    GroundTruthAttributeOption,
+    InferenceAttributeOption,
+    ProbabilityAttributeOption,
+    ProbabilityThresholdOption,
+)
 from modelwatch.errors import ModelwatchError
 from modelwatch.io.dataset_format import DatasetFormat
 from modelwatch.io.storage import read_text
@@ -114,10 +120,6 @@ JsonOption = Annotated[
 ]
 
 
-def _attribute(name: str, what: str) -> object:
-    return typer.Option(f"--{name.replace('_', '-')}", help=f"Model quality: {what}.", show_default=False)
-
-
 @contextmanager
 def _step_errors() -> Iterator[None]:
     try:
@@ -146,18 +148,10 @@ def quality_check(
         ProblemType | None,
         typer.Option("--problem-type", help="Model quality: the model's problem type.", show_default=False),
     ] = None,
-    inference_attribute: Annotated[
-        str | None, _attribute("inference_attribute", "column of the predicted label or value")
-    ] = None,
-    probability_attribute: Annotated[
-        str | None, _attribute("probability_attribute", "column of the predicted probability")
-    ] = None,
-    probability_threshold_attribute: Annotated[
-        float | None, _attribute("probability_threshold_attribute", "probability cut-off (default 0.5)")
-    ] = None,
-    ground_truth_attribute: Annotated[
-        str | None, _attribute("ground_truth_attribute", "column of the true label or value")
-    ] = None,
+    inference_attribute: InferenceAttributeOption = None,
+    probability_attribute: ProbabilityAttributeOption = None,
+    probability_threshold_attribute: ProbabilityThresholdOption = None,
+    ground_truth_attribute: GroundTruthAttributeOption = None,
     supplied_statistics: Annotated[
         str | None,
         typer.Option(
