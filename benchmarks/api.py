@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +31,7 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from served_app import start_server
 
 from modelwatch.service import endpoints, executions, schedules
 from modelwatch.service.db import Database, open_database, redacted_url
@@ -92,41 +89,6 @@ def fill(db: Database, schedule_count: int, per_schedule: int) -> int:
     return total
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(database_url: str, port: int) -> None:
-    """Run the API over ``database_url`` on ``port`` (the server process)."""
-    import uvicorn
-
-    from modelwatch.api import create_app
-
-    app = create_app(open_database(database_url, upgrade=False))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def start_server(database_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "MODELWATCH_DATA_DIR": str(folder)}
-    command = [sys.executable, __file__, "--serve", database_url, "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the API server exited with code {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the API server did not start within 60 s")
-
-
 async def drive(url: str, label: str, paths: list[str], clients: int, seconds: float) -> Result:
     """``clients`` concurrent clients GET the ``paths`` (round-robin from a random start) for ``seconds``."""
     latencies: list[float] = []
@@ -171,7 +133,7 @@ def bench(kind: str, postgres_url: str | None, args: argparse.Namespace, folder:
         ids = list(session.scalars(sa.select(sa.text("id")).select_from(sa.table("executions"))))
     db.dispose()
     print(f"{kind} ({redacted_url(database_url)}): {total} executions in {time.perf_counter() - began:.1f} s")
-    process, url = start_server(database_url, folder)
+    process, url = start_server(database_url, folder, "api")
     try:
         deep = _deep_token(url, 50)
         random.seed(0)
@@ -210,12 +172,7 @@ def main() -> None:
     parser.add_argument(
         "--clients", type=lambda text: [int(n) for n in text.split(",")], default=[1, 4], help="e.g. 1,4"
     )
-    parser.add_argument("--serve", metavar="DATABASE_URL", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.port)
-        return
     kinds = ["sqlite"] + (["postgresql"] if args.postgres_url else [])
     with tempfile.TemporaryDirectory(prefix="modelwatch-bench-api-") as temp:
         tables = [(kind, bench(kind, args.postgres_url, args, Path(temp))) for kind in kinds]

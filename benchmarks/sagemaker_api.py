@@ -24,9 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 from botocore.config import Config
+from served_app import start_server
 
 from modelwatch.service import executions, schedules
 from modelwatch.service.access_keys import create_access_key
@@ -58,41 +55,6 @@ class Result:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(database_url: str, port: int) -> None:
-    """Run modelwatch's server app over ``database_url`` on ``port`` (the server process)."""
-    import uvicorn
-
-    from modelwatch.server import create_app
-
-    app = create_app(open_database(database_url, upgrade=False))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def start_server(database_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "MODELWATCH_DATA_DIR": str(folder)}
-    command = [sys.executable, __file__, "--serve", database_url, "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start within 60 s")
 
 
 def client(url: str, key: str, secret: str) -> Any:
@@ -180,7 +142,7 @@ def main(args: argparse.Namespace) -> None:
         db = open_database(database_url)
         with db.session() as session:
             info, secret = create_access_key(session, "bench", "admin")
-        process, url = start_server(database_url, folder)
+        process, url = start_server(database_url, folder, "server")
         try:
             sagemaker = client(url, info.access_key_id, secret)
             began = time.perf_counter()
@@ -240,10 +202,5 @@ if __name__ == "__main__":
     parser.add_argument("--schedules", type=int, default=10)
     parser.add_argument("--per-schedule", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--serve", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
-    if parsed.serve:
-        serve(parsed.serve, parsed.port)
-    else:
-        main(parsed)
+    main(parsed)
