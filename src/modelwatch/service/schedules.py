@@ -196,7 +196,11 @@ def create_schedule(session: Session, spec: ScheduleSpec, *, now: datetime | Non
     definition = _with_runtime(definition, expression, spec.monitoring_type)
     window = None
     if expression.kind == "now":
-        window = now_window(now, *_now_offsets(spec.data_analysis_start_time, spec.data_analysis_end_time))
+        # from the next whole second: capture stamps whole seconds (SageMaker's inferenceTime), so a
+        # request answered in this very second, before the schedule was made, falls inside [.., end)
+        run_time = now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
+        offsets = _now_offsets(spec.data_analysis_start_time, spec.data_analysis_end_time)
+        window = now_window(run_time, *offsets)
     elif spec.data_analysis_start_time or spec.data_analysis_end_time:
         raise ValidationError(
             "only allowed when the schedule expression is NOW", field="data_analysis_start_time"
