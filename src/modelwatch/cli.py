@@ -24,8 +24,10 @@ from modelwatch import __version__
 from modelwatch.cli_options import (
     GroundTruthAttributeOption,
     InferenceAttributeOption,
+    OutputColumnsPositionOption,
     ProbabilityAttributeOption,
     ProbabilityThresholdOption,
+    ProblemTypeOption,
 )
 from modelwatch.errors import ModelwatchError
 from modelwatch.extras import install_hint
@@ -222,17 +224,6 @@ class BaselineType(StrEnum):
     MODEL_QUALITY = "model-quality"
     BIAS = "bias"
     EXPLAINABILITY = "explainability"
-
-
-class OutputColumnsPositionOption(StrEnum):
-    START = "START"
-    END = "END"
-
-
-class ProblemTypeOption(StrEnum):
-    BINARY = "BinaryClassification"
-    MULTICLASS = "MulticlassClassification"
-    REGRESSION = "Regression"
 
 
 @app.command()

@@ -3,6 +3,7 @@ one declaration each, so their flags and help read the same everywhere."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,9 +11,22 @@ import typer
 __all__ = [
     "GroundTruthAttributeOption",
     "InferenceAttributeOption",
+    "OutputColumnsPositionOption",
     "ProbabilityAttributeOption",
     "ProbabilityThresholdOption",
+    "ProblemTypeOption",
 ]
+
+
+class OutputColumnsPositionOption(StrEnum):
+    START = "START"
+    END = "END"
+
+
+class ProblemTypeOption(StrEnum):
+    BINARY = "BinaryClassification"
+    MULTICLASS = "MulticlassClassification"
+    REGRESSION = "Regression"
 
 
 def _attribute(name: str, what: str) -> typer.models.OptionInfo:

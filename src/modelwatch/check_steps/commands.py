@@ -22,8 +22,10 @@ from modelwatch.check_steps.lifecycle import CheckStatus, CheckStepOutcome, Chec
 from modelwatch.cli_options import (
     GroundTruthAttributeOption,
     InferenceAttributeOption,
+    OutputColumnsPositionOption,
     ProbabilityAttributeOption,
     ProbabilityThresholdOption,
+    ProblemTypeOption,
 )
 from modelwatch.errors import ModelwatchError
 from modelwatch.io.dataset_format import DatasetFormat
@@ -49,17 +51,6 @@ class ClarifyCheckType(StrEnum):
     DATA_BIAS = "data-bias"
     MODEL_BIAS = "model-bias"
     MODEL_EXPLAINABILITY = "model-explainability"
-
-
-class OutputColumnsPositionOption(StrEnum):
-    START = "START"
-    END = "END"
-
-
-class ProblemType(StrEnum):
-    BINARY = "BinaryClassification"
-    MULTICLASS = "MulticlassClassification"
-    REGRESSION = "Regression"
 
 
 DatasetOption = Annotated[
@@ -145,7 +136,7 @@ def quality_check(
         ),
     ] = OutputColumnsPositionOption.START,
     problem_type: Annotated[
-        ProblemType | None,
+        ProblemTypeOption | None,
         typer.Option("--problem-type", help="Model quality: the model's problem type.", show_default=False),
     ] = None,
     inference_attribute: InferenceAttributeOption = None,
